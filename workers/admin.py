@@ -1,0 +1,62 @@
+"""Creating the service's topics at start-up with the configured partition count."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from aiokafka.errors import TopicAlreadyExistsError
+
+from workers.settings import Settings
+
+log = logging.getLogger(__name__)
+
+CONTRACT_TOPICS = ("insights.transactions.v1", "insights.accounts.v1",
+                   "insights.report-requests.v1")
+INTERNAL_TOPICS = ("insights.internal.transactions-rekeyed.v1",
+                   "insights.internal.accounts-rekeyed.v1",
+                   "insights.internal.report-requests-rekeyed.v1")
+OUTPUT_TOPICS = ("insights.report-replies.v1", "insights.dead-letter.v1")
+TABLES = ("transactions", "accounts")
+
+
+class TopicLayoutError(RuntimeError):
+    """A topic exists with a partition count that breaks co-partitioning."""
+
+
+def copartitioned_topics(settings: Settings) -> list[str]:
+    names = [settings.topic(n) for n in CONTRACT_TOPICS + INTERNAL_TOPICS]
+    return names + [f"{settings.app_id}-{table}-changelog" for table in TABLES]
+
+
+def all_topics(settings: Settings) -> list[str]:
+    return copartitioned_topics(settings) + [settings.topic(n) for n in OUTPUT_TOPICS]
+
+
+async def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:
+    """Create missing topics; fail loudly when a co-partitioned one has the wrong count."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers,
+                                request_timeout_ms=int(timeout * 1000),
+                                **settings.security.aiokafka_kwargs())
+    await asyncio.wait_for(admin.start(), timeout)
+    try:
+        existing = set(await admin.list_topics())
+        missing = [name for name in all_topics(settings) if name not in existing]
+        if missing:
+            # Another worker may create them at the same moment.
+            with contextlib.suppress(TopicAlreadyExistsError):
+                await admin.create_topics(
+                    [NewTopic(name, settings.partitions, settings.replication_factor)
+                     for name in missing])
+            log.info("created topics %s", missing)
+        described = await admin.describe_topics(copartitioned_topics(settings))
+        wrong = {d["topic"]: len(d["partitions"]) for d in described
+                 if len(d["partitions"]) != settings.partitions}
+        if wrong:
+            raise TopicLayoutError(
+                f"topics {wrong} do not have INSIGHTS_PARTITIONS={settings.partitions} "
+                "partitions; state and requests would not be co-partitioned")
+    finally:
+        await admin.close()

@@ -1,0 +1,49 @@
+"""Agents applying TransactionEvents and AccountEvents to the per-consumer history.
+
+Each contract topic has two agents: one for the topic itself and one for its internal re-key
+topic, which carries records that arrived on a partition not owning their consumer.
+"""
+
+from __future__ import annotations
+
+from schemas.contract import AccountEvent, TransactionEvent
+from workers.app import app, settings
+from workers.ingestion import Ingestion, ingest_rekeyed_record, ingest_source_record
+from workers.state import history, writing_for
+from workers.topics import (
+    accounts_rekeyed_topic,
+    accounts_topic,
+    transactions_rekeyed_topic,
+    transactions_topic,
+)
+
+
+def _declare_agents(ingestion: Ingestion, source_topic):
+    async def ingest(stream):
+        async for events in stream.take_events(settings.ingest_batch_size,
+                                               within=settings.ingest_batch_seconds):
+            for event in events:
+                with writing_for(event):
+                    ingest_source_record(ingestion, event)
+
+    async def ingest_rekeyed(stream):
+        async for events in stream.take_events(settings.ingest_batch_size,
+                                               within=settings.ingest_batch_seconds):
+            for event in events:
+                with writing_for(event):
+                    ingest_rekeyed_record(ingestion, event)
+
+    ingest.__doc__ = f"Validate, route and apply every record of {source_topic.get_topic_name()}."
+    ingest_rekeyed.__doc__ = f"Apply {ingestion.kind} forwarded from a non-owning partition."
+    return (app.agent(source_topic, name=f"ingest-{ingestion.kind}")(ingest),
+            app.agent(ingestion.rekeyed_topic, name=f"ingest-rekeyed-{ingestion.kind}")(
+                ingest_rekeyed))
+
+
+TRANSACTIONS = Ingestion("transactions", TransactionEvent, history.apply_transaction,
+                         transactions_rekeyed_topic)
+ACCOUNTS = Ingestion("accounts", AccountEvent, history.apply_account, accounts_rekeyed_topic)
+
+ingest_transactions, ingest_rekeyed_transactions = _declare_agents(TRANSACTIONS,
+                                                                   transactions_topic)
+ingest_accounts, ingest_rekeyed_accounts = _declare_agents(ACCOUNTS, accounts_topic)

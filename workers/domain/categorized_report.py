@@ -1,0 +1,405 @@
+"""Building the Categorized Transactions Report: pure functions over plain data.
+
+No faust, no I/O: the caller hands in the request, the consumer's stored transactions and
+the coverage of every account the consumer is known to have, and gets back the seed's
+`data` object (`{"reports": [...]}`). Decisions (quoted by the README):
+
+Timeframe
+  - `report_days: N` -> `today - N days .. today`.
+  - `from_date` and/or `to_date`: a missing `to_date` is today, a missing `from_date` is
+    `to_date - 62 days`. A `from_date` after the resulting `to_date` (only possible when
+    `from_date` is in the future and `to_date` is missing) is a 400 `INVALID_REQUEST`.
+  - nothing -> the last 62 days: `today - 62 days .. today`.
+  - The timeframe is inclusive at both ends. A transaction's date is its `booking_date`,
+    else its `value_date`; transactions outside the timeframe are dropped even if the
+    caller passed them.
+
+Accounts and reports
+  - `insights_account_ids` given -> exactly those accounts (duplicates removed); an id the
+    consumer does not have still gets a report / takes part, with availability NONE.
+  - `excluded_insights_account_ids` given -> every known account except those.
+  - neither -> every known account: the keys of `accounts` plus any account id that appears
+    on a transaction. An EMPTY account list means "not set" (the seed: "must be empty if the
+    other is set").
+  - Account ids are sorted. `combine_accounts: NONE` -> one report per selected account, in
+    id order, with `insights_account_ids: [id]`; `ALL` -> one report over all selected ids.
+  - No account selected (the consumer has none, or all are excluded) -> one report with
+    `insights_account_ids: []`, no transactions and availability NONE.
+
+Data availability
+  - Each report's `data_availability` comes from the coverages of its accounts (see
+    `workers.domain.availability`); an account without a coverage counts as holding no data
+    (deriving a coverage from the transactions of an account without AccountEvent is the
+    caller's job, as it alone sees all of them).
+  - Before any filtering, every report is checked against `required_data_availability`.
+    If one falls short, `DataAvailabilityNotMet` (422) is raised with one FieldError per
+    account whose own availability falls short: loc `insights_account_ids[<id>]`, msg with
+    the requirement, the timeframe, what is available and the range held. With no account
+    selected the single FieldError has loc `excluded_insights_account_ids` (all excluded) or
+    `insights_consumer_id` (the consumer has no account).
+  - `refreshed_at` is the oldest refresh among the report's accounts (None if unknown).
+
+Filters (all combine with AND)
+  - Amounts are SIGNED: a DEBIT counts as `-amount`, a CREDIT as `+amount`;
+    `min_amount <= signed <= max_amount`, both inclusive.
+  - `transaction_type`: DEBIT -> type DEBIT; CREDIT -> type CREDIT; DEBIT_AND_ZERO ->
+    type DEBIT or amount 0.
+  - `states`: a transaction without `state` counts as UNKNOWN.
+  - `insights_transaction_ids`, `brand_ids` (the brand's id), `category_ids` (any of the
+    transaction's category ids; with `only_main_category` only the first, most significant
+    one), `states`, `labels`: an explicitly EMPTY list matches nothing (unlike the account
+    lists, where empty means "not set").
+  - `labels`: keep a transaction that has at least one of the requested (key, value) pairs;
+    `excluded_labels`: drop a transaction that has any of them; exclusion wins.
+
+Ordering and paging
+  - The `order` keys apply in sequence, each ASC (default) or DESC. AMOUNT is
+    `amount.amount` (currency ignored), AMOUNT_WITH_TYPE the signed amount, DATE the
+    transaction date, CATEGORY the name of the first category, BRAND the brand name (both
+    compared case-insensitively, via `str.casefold`). Missing values (no category, no brand)
+    sort last in both directions.
+  - Without `order` (or with an empty one): DATE DESC.
+  - `insights_transaction_id` ASC always breaks the remaining ties, so output is deterministic.
+  - Then `offset` and `size` apply per report.
+
+Output
+  - Transactions are shallow copies of the stored dicts (the input is never mutated; nested
+    objects are shared and must be treated as read-only). Dates are ISO strings.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import date, timedelta
+from operator import itemgetter
+from typing import Any
+
+from schemas.categorized import CategorizedReportRequest, OrderBy
+from workers.domain.availability import (
+    AccountCoverage,
+    data_availability,
+    format_refreshed_at,
+    meets_requirement,
+)
+from workers.domain.errors import DataAvailabilityNotMet, FieldError, ReportError
+
+DEFAULT_TIMEFRAME_DAYS = 62
+REPORT_TYPE = "CATEGORIZED_TRANSACTIONS"
+DEFAULT_ORDER = (OrderBy(field="DATE", order="DESC"),)
+
+
+@dataclass(frozen=True)
+class Timeframe:
+    """The inclusive date range a report covers."""
+
+    from_date: date
+    to_date: date
+
+
+def _minus_days(day: date, days: int) -> date:
+    try:
+        return day - timedelta(days=days)
+    except OverflowError:
+        return date.min
+
+
+def resolve_timeframe(request: CategorizedReportRequest, today: date) -> Timeframe:
+    """The report's timeframe from `report_days`, `from_date`/`to_date` or the 62-day default."""
+    if request.report_days is not None:
+        return Timeframe(_minus_days(today, request.report_days), today)
+    to_date = request.to_date if request.to_date is not None else today
+    if request.from_date is not None:
+        from_date = request.from_date
+    else:
+        from_date = _minus_days(to_date, DEFAULT_TIMEFRAME_DAYS)
+    if from_date > to_date:
+        raise ReportError(
+            400,
+            "INVALID_REQUEST",
+            "from_date is after the end of the timeframe",
+            [FieldError("from_date", f"must not be after to_date (defaults to today, {to_date})")],
+        )
+    return Timeframe(from_date, to_date)
+
+
+# --- accounts and availability ---------------------------------------------------------
+
+
+def _select_accounts(
+    request: CategorizedReportRequest,
+    transactions: list[Mapping[str, Any]],
+    accounts: Mapping[str, AccountCoverage],
+) -> list[str]:
+    if request.insights_account_ids:
+        return sorted(set(request.insights_account_ids))
+    known = set(accounts)
+    for txn in transactions:
+        account_id = txn.get("insights_account_id")
+        if account_id is not None:
+            known.add(account_id)
+    if request.excluded_insights_account_ids:
+        known.difference_update(request.excluded_insights_account_ids)
+    return sorted(known)
+
+
+def _coverage(account_id: str, accounts: Mapping[str, AccountCoverage]) -> AccountCoverage:
+    coverage = accounts.get(account_id)
+    if coverage is None:
+        return AccountCoverage(account_id, None, None, None)
+    return coverage
+
+
+def _check_availability(
+    request: CategorizedReportRequest,
+    timeframe: Timeframe,
+    groups: list[list[str]],
+    availabilities: list[str],
+    accounts: Mapping[str, AccountCoverage],
+) -> None:
+    required = request.required_data_availability
+    span = f"{timeframe.from_date.isoformat()}..{timeframe.to_date.isoformat()}"
+    errors: list[FieldError] = []
+    for group, actual in zip(groups, availabilities, strict=True):
+        if meets_requirement(actual, required):  # type: ignore[arg-type]
+            continue
+        if not group:
+            loc = (
+                "excluded_insights_account_ids"
+                if request.excluded_insights_account_ids
+                else "insights_consumer_id"
+            )
+            reason = "all accounts are excluded" if request.excluded_insights_account_ids else (
+                "the consumer has no account"
+            )
+            errors.append(
+                FieldError(loc, f"required data availability {required} for {span}, "
+                                f"but no account is selected ({reason}): NONE is available")
+            )
+            continue
+        for account_id in group:
+            coverage = _coverage(account_id, accounts)
+            own = data_availability([coverage], timeframe.from_date, timeframe.to_date)
+            if meets_requirement(own, required):
+                continue
+            held = coverage.describe() if account_id in accounts else "unknown account"
+            errors.append(
+                FieldError(
+                    f"insights_account_ids[{account_id}]",
+                    f"required data availability {required} for {span}, "
+                    f"but {own} is available (data held: {held})",
+                )
+            )
+    if errors:
+        raise DataAvailabilityNotMet(
+            f"required data availability {required} is not met for {span}", errors
+        )
+
+
+# --- filtering ---------------------------------------------------------------------------
+
+# An entry is (insights_transaction_id, date, amount, signed amount, transaction).
+_Entry = tuple[str, str, int, int, Mapping[str, Any]]
+
+
+def _as_set(values: list[Any] | None) -> frozenset[Any] | None:
+    return None if values is None else frozenset(values)
+
+
+def _label_index(labels: list[Any] | None) -> dict[str, set[str]] | None:
+    if labels is None:
+        return None
+    index: dict[str, set[str]] = {}
+    for label in labels:
+        index.setdefault(label.key, set()).add(label.value)
+    return index
+
+
+def _has_label(txn_labels: Mapping[str, Any] | None, index: dict[str, set[str]]) -> bool:
+    if not txn_labels:
+        return False
+    for key, value in txn_labels.items():
+        values = index.get(key)
+        if values is not None and value in values:
+            return True
+    return False
+
+
+def _filter(
+    request: CategorizedReportRequest,
+    timeframe: Timeframe,
+    transactions: list[Mapping[str, Any]],
+    group_of: Mapping[str, int],
+    n_groups: int,
+) -> list[list[_Entry]]:
+    """One pass: drop what does not match and bucket the rest by report."""
+    first = timeframe.from_date.isoformat()
+    last = timeframe.to_date.isoformat()
+    min_amount = request.min_amount
+    max_amount = request.max_amount
+    wanted_type = request.transaction_type
+    states = _as_set(request.states)
+    txn_ids = _as_set(request.insights_transaction_ids)
+    brand_ids = _as_set(request.brand_ids)
+    category_ids = _as_set(request.category_ids)
+    only_main = request.only_main_category
+    labels = _label_index(request.labels)
+    excluded_labels = _label_index(request.excluded_labels) if request.excluded_labels else None
+
+    buckets: list[list[_Entry]] = [[] for _ in range(n_groups)]
+    for txn in transactions:
+        group = group_of.get(txn.get("insights_account_id"))  # type: ignore[arg-type]
+        if group is None:
+            continue
+        day = txn.get("booking_date") or txn.get("value_date")
+        if day is None:
+            continue
+        if not isinstance(day, str):
+            day = day.isoformat()
+        day = day[:10]
+        if day < first or day > last:
+            continue
+        kind = txn["type"]
+        amount = txn["amount"]["amount"]
+        signed = -amount if kind == "DEBIT" else amount
+        if min_amount is not None and signed < min_amount:
+            continue
+        if max_amount is not None and signed > max_amount:
+            continue
+        if wanted_type is not None:
+            if wanted_type == "DEBIT_AND_ZERO":
+                if kind != "DEBIT" and amount != 0:
+                    continue
+            elif kind != wanted_type:
+                continue
+        if states is not None and (txn.get("state") or "UNKNOWN") not in states:
+            continue
+        txn_id = txn["insights_transaction_id"]
+        if txn_ids is not None and txn_id not in txn_ids:
+            continue
+        if brand_ids is not None:
+            brand = txn.get("brand")
+            if not brand or brand.get("id") not in brand_ids:
+                continue
+        if category_ids is not None:
+            categories = txn.get("categories") or ()
+            if only_main:
+                categories = categories[:1]
+            if not any(c.get("id") in category_ids for c in categories):
+                continue
+        if labels is not None and not _has_label(txn.get("labels"), labels):
+            continue
+        if excluded_labels is not None and _has_label(txn.get("labels"), excluded_labels):
+            continue
+        buckets[group].append((txn_id, day, amount, signed, txn))
+    return buckets
+
+
+# --- ordering ----------------------------------------------------------------------------
+
+
+def _category_name(txn: Mapping[str, Any]) -> str | None:
+    categories = txn.get("categories")
+    if not categories:
+        return None
+    name = categories[0].get("name")
+    return name.casefold() if isinstance(name, str) else None
+
+
+def _brand_name(txn: Mapping[str, Any]) -> str | None:
+    brand = txn.get("brand")
+    if not brand:
+        return None
+    name = brand.get("name")
+    return name.casefold() if isinstance(name, str) else None
+
+
+_first = itemgetter(0)
+# Sort values that every entry has, read straight from the entry tuple.
+_COLUMNS = {"DATE": itemgetter(1), "AMOUNT": itemgetter(2), "AMOUNT_WITH_TYPE": itemgetter(3)}
+# Sort values that may be missing (None), computed from the transaction.
+_NAMES = {"CATEGORY": _category_name, "BRAND": _brand_name}
+
+
+def _order(entries: list[_Entry], order: Iterable[OrderBy]) -> list[_Entry]:
+    """Order entries by the keys, missing values last, ties by insights_transaction_id ASC.
+
+    Python's sort is stable (also with `reverse=True`), so sorting by the tie-breaker first
+    and then by each key from the last to the first yields the multi-key order. Each pass
+    compares plain ints or strs, which keeps CPython on its fast comparison paths. Entries
+    missing a CATEGORY/BRAND value are set aside and appended after the sorted ones, in
+    their current (already tie-broken) order.
+    """
+    entries.sort(key=_first)
+    for key in reversed(list(order)):
+        descending = key.order == "DESC"
+        column = _COLUMNS.get(key.field)
+        if column is not None:
+            entries.sort(key=column, reverse=descending)
+            continue
+        name = _NAMES[key.field]
+        keyed = [(name(entry[4]), entry) for entry in entries]
+        present = [pair for pair in keyed if pair[0] is not None]
+        present.sort(key=_first, reverse=descending)
+        ordered = [entry for _, entry in present]
+        if len(present) < len(keyed):
+            ordered.extend(entry for value, entry in keyed if value is None)
+        entries = ordered
+    return entries
+
+
+# --- the report ---------------------------------------------------------------------------
+
+
+def build_categorized_reports(
+    request: CategorizedReportRequest,
+    timeframe: Timeframe,
+    transactions: Iterable[Mapping[str, Any]],
+    accounts: Mapping[str, AccountCoverage],
+) -> dict[str, Any]:
+    """The seed's `data` object (`{"reports": [...]}`) for one request; see the module doc.
+
+    Raises `DataAvailabilityNotMet` when a report's data availability is below
+    `required_data_availability`.
+    """
+    stored = transactions if isinstance(transactions, list) else list(transactions)
+    selected = _select_accounts(request, stored, accounts)
+    if not selected:
+        groups: list[list[str]] = [[]]
+    elif request.combine_accounts == "ALL":
+        groups = [selected]
+    else:
+        groups = [[account_id] for account_id in selected]
+
+    coverages = [[_coverage(a, accounts) for a in group] for group in groups]
+    availabilities = [
+        data_availability(c, timeframe.from_date, timeframe.to_date) for c in coverages
+    ]
+    _check_availability(request, timeframe, groups, availabilities, accounts)
+
+    group_of = {account_id: i for i, group in enumerate(groups) for account_id in group}
+    buckets = _filter(request, timeframe, stored, group_of, len(groups))
+
+    order = request.order or DEFAULT_ORDER
+    start = request.offset
+    stop = None if request.size is None else start + request.size
+    from_iso = timeframe.from_date.isoformat()
+    to_iso = timeframe.to_date.isoformat()
+    reports = []
+    for group, group_coverages, availability, entries in zip(
+        groups, coverages, availabilities, buckets, strict=True
+    ):
+        page = _order(entries, order)[start:stop]
+        reports.append(
+            {
+                "type": REPORT_TYPE,
+                "insights_consumer_id": request.insights_consumer_id,
+                "insights_account_ids": list(group),
+                "transactions": [dict(entry[4]) for entry in page],
+                "from_date": from_iso,
+                "to_date": to_iso,
+                "refreshed_at": format_refreshed_at(group_coverages),
+                "data_availability": availability,
+            }
+        )
+    return {"reports": reports}

@@ -1,0 +1,390 @@
+"""Per-consumer transaction history: idempotent upserts and deletes, retention, derived indexes.
+
+Layout (docs/architecture.md, "State layout"):
+
+* One record per transaction, key ``<consumer>\\x1f<transaction id>``, in a key-value store that
+  the Faust wiring backs with a changelogged table. Applying an event writes exactly that one
+  record, whatever the consumer's history holds, so the changelog cost per event is constant.
+* One record per account event, key ``<consumer>\\x1f<account id>``.
+* Every record carries the position of the event that wrote it (``_src``: source partition id,
+  ``_off``: offset) so that a replay of any stretch of the input is recognised and skipped.
+  A deletion is kept as a tombstone record for the same reason; retention removes it later.
+* The per-consumer index (which transactions exist, their dates and accounts, the newest date)
+  is derived from the records, held in memory and rebuilt from the store after recovery. It is
+  never written to a changelog.
+
+Nothing here imports Faust: the store is anything with ``get``, ``set`` and ``delete``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, Protocol
+
+from workers.domain.availability import AccountCoverage
+
+KEY_SEPARATOR = "\x1f"
+
+# Keys of bookkeeping fields inside stored records; never shown to clients.
+SOURCE = "_src"
+OFFSET = "_off"
+TIMESTAMP = "_ts"
+HIGH_WATER = "_hw"
+DELETED = "_deleted"
+BOOKKEEPING = (SOURCE, OFFSET, TIMESTAMP, HIGH_WATER, DELETED)
+
+
+class RecordStore(Protocol):
+    """Where records live. The worker backs it with a Faust table, tests with a dict."""
+
+    def get(self, key: str) -> dict | None: ...
+
+    def set(self, key: str, value: dict) -> None: ...
+
+    def delete(self, key: str) -> None: ...
+
+
+class DictStore(dict):
+    """A RecordStore over a plain dict (tests, offline reference computations)."""
+
+    def set(self, key: str, value: dict) -> None:
+        self[key] = value
+
+    def delete(self, key: str) -> None:
+        self.pop(key, None)
+
+
+@dataclass(frozen=True)
+class SourcePosition:
+    """Where an event was read: `source` names the topic partition, `offset` the position in it.
+
+    Offsets are only compared within one source, where Kafka keeps them in order.
+    """
+
+    source: str
+    offset: int
+    timestamp_ms: int = 0
+
+
+def record_key(consumer_id: str, item_id: str) -> str:
+    return f"{consumer_id}{KEY_SEPARATOR}{item_id}"
+
+
+def split_key(key: str) -> tuple[str, str]:
+    consumer_id, _, item_id = key.partition(KEY_SEPARATOR)
+    return consumer_id, item_id
+
+
+def consumer_of_key(key: str) -> str:
+    return key.partition(KEY_SEPARATOR)[0]
+
+
+@dataclass(slots=True)
+class _TxnMeta:
+    day: str  # ISO date, compares correctly as a string
+    account_id: str
+    timestamp_ms: int
+    source: str
+    offset: int
+    deleted: bool
+
+
+@dataclass(slots=True)
+class _ConsumerIndex:
+    transactions: dict[str, _TxnMeta] = field(default_factory=dict)
+    accounts: set[str] = field(default_factory=set)  # ids with an account record
+    newest_day: str | None = None
+
+
+class Outcome:
+    """What applying one event did (used for metrics and tests)."""
+
+    APPLIED = "applied"
+    DELETED = "deleted"
+    REPLAYED = "replayed"  # an event at or before the stored position: skipped
+    UNCHANGED = "unchanged"  # same content as stored: nothing written
+    EXPIRED = "expired"  # older than the retention window
+
+
+def _newer(meta_source: str, meta_offset: int, position: SourcePosition) -> bool:
+    """True when the stored record was written by this event or a later one of the same source."""
+    return meta_source == position.source and meta_offset >= position.offset
+
+
+def stored_transaction(event: Mapping[str, Any]) -> dict:
+    """The client-visible stored form of a TransactionEvent: no nulls, no consumer id, no flag."""
+    out: dict[str, Any] = {}
+    for key, value in event.items():
+        if value is None or key in ("insights_consumer_id", "deleted"):
+            continue
+        if isinstance(value, dict):
+            value = {k: v for k, v in value.items() if v is not None}
+        out[key] = value
+    return out
+
+
+def client_view(record: Mapping[str, Any]) -> dict:
+    """A stored record without its bookkeeping fields."""
+    return {k: v for k, v in record.items() if k not in BOOKKEEPING}
+
+
+class TransactionHistory:
+    """Applies transaction and account events to stores and answers range queries.
+
+    Every method is synchronous: the Faust wiring calls it inside the stream loop, so no other
+    coroutine can interleave between reading and writing a record.
+    """
+
+    def __init__(self, transactions: RecordStore, accounts: RecordStore,
+                 retention_days: int = 400) -> None:
+        self.transactions = transactions
+        self.accounts = accounts
+        self.retention = timedelta(days=retention_days)
+        self._index: dict[str, _ConsumerIndex] = {}
+
+    # ---- derived index -------------------------------------------------------------------
+
+    def rebuild(self, transaction_items: Iterable[tuple[str, Mapping[str, Any]]],
+                account_items: Iterable[tuple[str, Mapping[str, Any]]] = (),
+                keep_consumer=None) -> None:
+        """Rebuild the in-memory index from stored transaction and account records.
+
+        `keep_consumer(consumer_id) -> bool` selects the consumers this worker owns (after a
+        rebalance the store may still hold records of partitions now owned elsewhere).
+        """
+        self._index.clear()
+        for key, record in transaction_items:
+            consumer_id, txn_id = split_key(key)
+            if keep_consumer is not None and not keep_consumer(consumer_id):
+                continue
+            index = self._index.setdefault(consumer_id, _ConsumerIndex())
+            meta = _meta_of(record)
+            index.transactions[txn_id] = meta
+            high_water = max(meta.day, record.get(HIGH_WATER) or meta.day)
+            if index.newest_day is None or high_water > index.newest_day:
+                index.newest_day = high_water
+        for key in (key for key, _ in account_items):
+            consumer_id, account_id = split_key(key)
+            if keep_consumer is not None and not keep_consumer(consumer_id):
+                continue
+            self._index.setdefault(consumer_id, _ConsumerIndex()).accounts.add(account_id)
+
+    def forget_consumers(self, keep_consumer) -> None:
+        """Drop index entries of consumers this worker no longer owns."""
+        for consumer_id in [c for c in self._index if not keep_consumer(c)]:
+            del self._index[consumer_id]
+
+    def consumers(self) -> list[str]:
+        return sorted(self._index)
+
+    def transaction_count(self, consumer_id: str, include_deleted: bool = False) -> int:
+        index = self._index.get(consumer_id)
+        if index is None:
+            return 0
+        if include_deleted:
+            return len(index.transactions)
+        return sum(1 for meta in index.transactions.values() if not meta.deleted)
+
+    def newest_day(self, consumer_id: str) -> str | None:
+        index = self._index.get(consumer_id)
+        return index.newest_day if index else None
+
+    def cutoff_day(self, consumer_id: str) -> str | None:
+        """Transactions dated before this day are outside the retention window."""
+        newest = self.newest_day(consumer_id)
+        if newest is None:
+            return None
+        return (date.fromisoformat(newest) - self.retention).isoformat()
+
+    # ---- transactions --------------------------------------------------------------------
+
+    def apply_transaction(self, event: Mapping[str, Any], position: SourcePosition) -> str:
+        """Upsert or delete one transaction. `event` is a validated TransactionEvent as a dict
+        in JSON form (ISO date strings). Returns an Outcome value."""
+        consumer_id = event["insights_consumer_id"]
+        txn_id = event["insights_transaction_id"]
+        key = record_key(consumer_id, txn_id)
+        index = self._index.setdefault(consumer_id, _ConsumerIndex())
+        existing = index.transactions.get(txn_id)
+        if existing is not None and _newer(existing.source, existing.offset, position):
+            return Outcome.REPLAYED
+
+        day = event.get("booking_date") or event["value_date"]
+        cutoff = self.cutoff_day(consumer_id)
+        if cutoff is not None and day < cutoff:
+            if existing is not None:
+                self._remove(index, consumer_id, txn_id)
+            return Outcome.EXPIRED
+
+        deleted = bool(event.get("deleted"))
+        newest = index.newest_day if index.newest_day and index.newest_day > day else day
+        if deleted:
+            record: dict[str, Any] = {
+                "insights_transaction_id": txn_id,
+                "insights_account_id": event["insights_account_id"],
+                "booking_date": day,
+                DELETED: True,
+            }
+        else:
+            record = stored_transaction(event)
+        if existing is not None and existing.deleted == deleted:
+            current = self.transactions.get(key)
+            if current is not None and client_view(current) == client_view(record):
+                return Outcome.UNCHANGED
+
+        record[SOURCE] = position.source
+        record[OFFSET] = position.offset
+        record[TIMESTAMP] = position.timestamp_ms
+        record[HIGH_WATER] = newest
+        self.transactions.set(key, record)
+        index.transactions[txn_id] = _TxnMeta(day, event["insights_account_id"],
+                                              position.timestamp_ms, position.source,
+                                              position.offset, deleted)
+        if index.newest_day is None or newest > index.newest_day:
+            index.newest_day = newest
+            self._prune(index, consumer_id)
+        return Outcome.DELETED if deleted else Outcome.APPLIED
+
+    def _remove(self, index: _ConsumerIndex, consumer_id: str, txn_id: str) -> None:
+        self.transactions.delete(record_key(consumer_id, txn_id))
+        index.transactions.pop(txn_id, None)
+
+    def _prune(self, index: _ConsumerIndex, consumer_id: str) -> None:
+        cutoff = self.cutoff_day(consumer_id)
+        if cutoff is None:
+            return
+        for txn_id in [t for t, meta in index.transactions.items() if meta.day < cutoff]:
+            self._remove(index, consumer_id, txn_id)
+
+    # ---- accounts ------------------------------------------------------------------------
+
+    def apply_account(self, event: Mapping[str, Any], position: SourcePosition) -> str:
+        """Upsert or delete one AccountEvent. Deleting an account also deletes (tombstones)
+        its transactions, so a disconnected account leaves no data behind."""
+        consumer_id = event["insights_consumer_id"]
+        account_id = event["insights_account_id"]
+        key = record_key(consumer_id, account_id)
+        current = self.accounts.get(key)
+        if current is not None and _newer(current[SOURCE], current[OFFSET], position):
+            return Outcome.REPLAYED
+        deleted = bool(event.get("deleted"))
+        record = {k: v for k, v in event.items()
+                  if v is not None and k not in ("insights_consumer_id", "deleted")}
+        if deleted:
+            record = {"insights_account_id": account_id, DELETED: True}
+        if current is not None and client_view(current) == client_view(record):
+            return Outcome.UNCHANGED
+        record.update({SOURCE: position.source, OFFSET: position.offset,
+                       TIMESTAMP: position.timestamp_ms})
+        self.accounts.set(key, record)
+        index = self._index.setdefault(consumer_id, _ConsumerIndex())
+        index.accounts.add(account_id)
+        if deleted:
+            for txn_id, meta in list(index.transactions.items()):
+                if meta.account_id == account_id and not meta.deleted:
+                    self._tombstone(index, consumer_id, txn_id, meta, position)
+            return Outcome.DELETED
+        return Outcome.APPLIED
+
+    def _tombstone(self, index: _ConsumerIndex, consumer_id: str, txn_id: str, meta: _TxnMeta,
+                   position: SourcePosition) -> None:
+        record = {"insights_transaction_id": txn_id, "insights_account_id": meta.account_id,
+                  "booking_date": meta.day, DELETED: True, SOURCE: position.source,
+                  OFFSET: position.offset, TIMESTAMP: position.timestamp_ms,
+                  HIGH_WATER: index.newest_day}
+        self.transactions.set(record_key(consumer_id, txn_id), record)
+        index.transactions[txn_id] = _TxnMeta(meta.day, meta.account_id, position.timestamp_ms,
+                                              position.source, position.offset, True)
+
+    # ---- queries -------------------------------------------------------------------------
+
+    def transactions_between(self, consumer_id: str, from_day: str, to_day: str) -> Iterator[dict]:
+        """The consumer's live transactions dated within [from_day, to_day], client view."""
+        index = self._index.get(consumer_id)
+        if index is None:
+            return
+        for txn_id, meta in index.transactions.items():
+            if meta.deleted or not (from_day <= meta.day <= to_day):
+                continue
+            record = self.transactions.get(record_key(consumer_id, txn_id))
+            if record is not None:
+                yield client_view(record)
+
+    def account_coverages(self, consumer_id: str) -> dict[str, AccountCoverage]:
+        """Coverage of every account the consumer has.
+
+        An AccountEvent's range and refreshed_at win; an account with transactions but no
+        AccountEvent covers its earliest to its latest transaction, refreshed at the broker
+        timestamp of the newest event applied to it.
+        """
+        ranges: dict[str, list] = {}
+        index = self._index.get(consumer_id)
+        if index is not None:
+            for meta in index.transactions.values():
+                if meta.deleted:
+                    continue
+                entry = ranges.get(meta.account_id)
+                if entry is None:
+                    ranges[meta.account_id] = [meta.day, meta.day, meta.timestamp_ms]
+                else:
+                    if meta.day < entry[0]:
+                        entry[0] = meta.day
+                    if meta.day > entry[1]:
+                        entry[1] = meta.day
+                    if meta.timestamp_ms > entry[2]:
+                        entry[2] = meta.timestamp_ms
+        coverages: dict[str, AccountCoverage] = {}
+        deleted_accounts: set[str] = set()
+        account_ids = sorted(index.accounts) if index is not None else []
+        for account_id in account_ids:
+            record = self.accounts.get(record_key(consumer_id, account_id))
+            if record is None:
+                continue
+            if record.get(DELETED):
+                deleted_accounts.add(account_id)
+                continue
+            derived = ranges.get(account_id)
+            available_from = record.get("data_available_from") or (derived[0] if derived else None)
+            available_to = record.get("data_available_to") or (derived[1] if derived else None)
+            refreshed = record.get("refreshed_at")
+            coverages[account_id] = AccountCoverage(
+                account_id=account_id,
+                available_from=date.fromisoformat(available_from) if available_from else None,
+                available_to=date.fromisoformat(available_to) if available_to else None,
+                refreshed_at=(_parse_datetime(refreshed) if refreshed
+                              else _from_millis(derived[2]) if derived else None),
+            )
+        for account_id, (first, last, timestamp_ms) in ranges.items():
+            if account_id in coverages or account_id in deleted_accounts:
+                continue
+            coverages[account_id] = AccountCoverage(
+                account_id=account_id,
+                available_from=date.fromisoformat(first),
+                available_to=date.fromisoformat(last),
+                refreshed_at=_from_millis(timestamp_ms),
+            )
+        return coverages
+
+
+def _meta_of(record: Mapping[str, Any]) -> _TxnMeta:
+    return _TxnMeta(
+        day=record.get("booking_date") or record["value_date"],
+        account_id=record["insights_account_id"],
+        timestamp_ms=record.get(TIMESTAMP) or 0,
+        source=record.get(SOURCE, ""),
+        offset=record.get(OFFSET, -1),
+        deleted=bool(record.get(DELETED)),
+    )
+
+
+def _from_millis(timestamp_ms: int) -> datetime | None:
+    if not timestamp_ms:
+        return None
+    return datetime.fromtimestamp(timestamp_ms / 1000, tz=UTC)
+
+
+def _parse_datetime(value: str) -> datetime:
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,102 @@
+"""Answering a ReportRequest: validate the envelope and the body, build the report, shape the reply.
+
+No Faust here: the agent hands in the raw record value and a TransactionHistory and sends what
+comes back. Every readable request produces exactly one reply body.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import orjson
+from pydantic import ValidationError
+
+from schemas.categorized import CategorizedReportRequest
+from schemas.contract import ReportRequest
+from workers.domain.categorized_report import build_categorized_reports, resolve_timeframe
+from workers.domain.errors import FieldError, ReportError
+from workers.domain.history import TransactionHistory
+from workers.rpc import error_reply, field_errors, invalid_request, ok_reply
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Peeked:
+    """What can be read from a request record before full validation."""
+
+    correlation_id: str
+    reply_to: str | None
+    consumer_id: str | None
+
+
+class Unreadable(Exception):
+    """The record has no readable correlation id: it can only be dead-lettered."""
+
+    def __init__(self, code: str, message: str, errors: list[FieldError]) -> None:
+        super().__init__(message)
+        self.code, self.message, self.errors = code, message, errors
+
+
+def peek(raw: bytes | None) -> Peeked:
+    """Read correlation id, reply topic and consumer id, or raise Unreadable."""
+    if not raw:
+        raise Unreadable("INVALID_JSON", "empty record value", [])
+    try:
+        document = orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
+        raise Unreadable("INVALID_JSON", f"not valid JSON: {exc}", []) from exc
+    if not isinstance(document, dict):
+        raise Unreadable("INVALID_ENVELOPE", "the value is not a JSON object", [])
+    correlation_id = document.get("correlation_id")
+    if not isinstance(correlation_id, str) or not 1 <= len(correlation_id) <= 128:
+        raise Unreadable("INVALID_ENVELOPE", "correlation_id is missing or invalid",
+                         [FieldError("correlation_id", "a string of 1 to 128 characters is required")])
+    reply_to = document.get("reply_to")
+    body = document.get("request")
+    consumer_id = body.get("insights_consumer_id") if isinstance(body, dict) else None
+    return Peeked(correlation_id,
+                  reply_to if isinstance(reply_to, str) else None,
+                  consumer_id if isinstance(consumer_id, str) and consumer_id else None)
+
+
+def answer(raw: bytes, peeked: Peeked, history: TransactionHistory, today: date) -> dict[str, Any]:
+    """The reply body (ReportReply as a dict) for one readable request."""
+    try:
+        return ok_reply(peeked.correlation_id, _build(raw, history, today))
+    except ReportError as error:
+        return error_reply(peeked.correlation_id, error)
+    except Exception:  # noqa: BLE001 - any bug becomes a 500 reply, the worker keeps running
+        log.exception("report %s failed", peeked.correlation_id)
+        return error_reply(peeked.correlation_id,
+                           ReportError(500, "INTERNAL_ERROR", "the report could not be built"))
+
+
+def _build(raw: bytes, history: TransactionHistory, today: date) -> dict[str, Any]:
+    try:
+        envelope = ReportRequest.model_validate_json(raw)
+    except ValidationError as exc:
+        raise invalid_request("the request envelope is invalid", field_errors(exc)) from exc
+    if envelope.report == "recurring-transactions":
+        raise ReportError(501, "NOT_IMPLEMENTED",
+                          "the Recurring Transactions Report is not available in this version")
+    try:
+        request = CategorizedReportRequest.model_validate_json(orjson.dumps(envelope.request))
+    except ValidationError as exc:
+        raise invalid_request("the categorization request is invalid",
+                              field_errors(exc, prefix="request")) from exc
+    return categorized_report(request, history, today)
+
+
+def categorized_report(request: CategorizedReportRequest, history: TransactionHistory,
+                       today: date) -> dict[str, Any]:
+    """The seed's `data` object of a Categorized Transactions Report from stored state."""
+    timeframe = resolve_timeframe(request, today)
+    consumer_id = request.insights_consumer_id
+    transactions = history.transactions_between(consumer_id, timeframe.from_date.isoformat(),
+                                                timeframe.to_date.isoformat())
+    return build_categorized_reports(request, timeframe, transactions,
+                                     history.account_coverages(consumer_id))

@@ -1,0 +1,128 @@
+"""Service settings, read from environment variables (documented in the README)."""
+
+from __future__ import annotations
+
+import os
+import ssl
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Literal
+
+BrokerProfile = Literal["kafka", "embedded"]
+
+
+class SettingsError(ValueError):
+    """An environment variable holds a value the service cannot use."""
+
+
+def _env_int(env: dict[str, str], name: str, default: int, minimum: int = 0) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as exc:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from exc
+    if value < minimum:
+        raise SettingsError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+@dataclass(frozen=True)
+class KafkaSecurity:
+    """TLS / SASL options passed through unchanged to every Kafka client the service creates."""
+
+    protocol: str = "PLAINTEXT"
+    sasl_mechanism: str | None = None
+    sasl_username: str | None = None
+    sasl_password: str | None = None
+    ssl_cafile: str | None = None
+    ssl_certfile: str | None = None
+    ssl_keyfile: str | None = None
+
+    def ssl_context(self) -> ssl.SSLContext | None:
+        if "SSL" not in self.protocol:
+            return None
+        context = ssl.create_default_context(cafile=self.ssl_cafile)
+        if self.ssl_certfile:
+            context.load_cert_chain(self.ssl_certfile, self.ssl_keyfile)
+        return context
+
+    def aiokafka_kwargs(self) -> dict:
+        """Keyword arguments for aiokafka producers, consumers and admin clients."""
+        kwargs: dict = {"security_protocol": self.protocol}
+        context = self.ssl_context()
+        if context is not None:
+            kwargs["ssl_context"] = context
+        if self.sasl_mechanism:
+            kwargs["sasl_mechanism"] = self.sasl_mechanism
+            kwargs["sasl_plain_username"] = self.sasl_username
+            kwargs["sasl_plain_password"] = self.sasl_password
+        return kwargs
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything configurable about a worker. Build with `Settings.from_env()`."""
+
+    bootstrap_servers: str | None = None
+    broker_profile: BrokerProfile = "kafka"
+    app_id: str = "account-insights"
+    topic_prefix: str = ""
+    partitions: int = 4
+    replication_factor: int = 1
+    table_store: str = "rocksdb://"
+    data_dir: Path = field(default_factory=lambda: Path("data"))
+    retention_days: int = 400
+    max_event_bytes: int = 1_048_576
+    ingest_batch_size: int = 500
+    ingest_batch_seconds: float = 0.05
+    web_port: int | None = None
+    log_level: str = "WARNING"
+    security: KafkaSecurity = field(default_factory=KafkaSecurity)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if env is None else env)
+        bootstrap = env.get("KAFKA_BOOTSTRAP_SERVERS") or None
+        profile = env.get("INSIGHTS_BROKER_PROFILE") or ("kafka" if bootstrap else "embedded")
+        if profile not in ("kafka", "embedded"):
+            raise SettingsError(f"INSIGHTS_BROKER_PROFILE must be kafka or embedded, got {profile!r}")
+        store = env.get("INSIGHTS_TABLE_STORE") or "rocksdb://"
+        if not (store.startswith("rocksdb://") or store.startswith("memory://")):
+            raise SettingsError(f"INSIGHTS_TABLE_STORE must be rocksdb:// or memory://, got {store!r}")
+        web_port = env.get("INSIGHTS_WEB_PORT")
+        protocol = (env.get("KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT").upper()
+        if protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
+            raise SettingsError(f"KAFKA_SECURITY_PROTOCOL {protocol!r} is not supported")
+        return cls(
+            bootstrap_servers=bootstrap,
+            broker_profile=profile,  # type: ignore[arg-type]
+            app_id=env.get("INSIGHTS_APP_ID") or "account-insights",
+            topic_prefix=env.get("INSIGHTS_TOPIC_PREFIX", ""),
+            partitions=_env_int(env, "INSIGHTS_PARTITIONS", 4, minimum=1),
+            replication_factor=_env_int(env, "INSIGHTS_REPLICATION_FACTOR", 1, minimum=1),
+            table_store=store,
+            data_dir=Path(env.get("INSIGHTS_DATA_DIR") or "data"),
+            retention_days=_env_int(env, "INSIGHTS_RETENTION_DAYS", 400, minimum=1),
+            max_event_bytes=_env_int(env, "INSIGHTS_MAX_EVENT_BYTES", 1_048_576, minimum=1024),
+            ingest_batch_size=_env_int(env, "INSIGHTS_INGEST_BATCH_SIZE", 500, minimum=1),
+            web_port=int(web_port) if web_port else None,
+            log_level=(env.get("INSIGHTS_LOG_LEVEL") or "WARNING").upper(),
+            security=KafkaSecurity(
+                protocol=protocol,
+                sasl_mechanism=env.get("KAFKA_SASL_MECHANISM") or None,
+                sasl_username=env.get("KAFKA_SASL_USERNAME") or None,
+                sasl_password=env.get("KAFKA_SASL_PASSWORD") or None,
+                ssl_cafile=env.get("KAFKA_SSL_CAFILE") or None,
+                ssl_certfile=env.get("KAFKA_SSL_CERTFILE") or None,
+                ssl_keyfile=env.get("KAFKA_SSL_KEYFILE") or None,
+            ),
+        )
+
+    def with_bootstrap(self, bootstrap_servers: str) -> Settings:
+        return replace(self, bootstrap_servers=bootstrap_servers)
+
+    def topic(self, name: str) -> str:
+        """The full topic name for a default name of the contract (prefix applied)."""
+        return f"{self.topic_prefix}{name}"
