@@ -646,7 +646,7 @@ class _Consumer:
         self.id = str(uuid5(NAMESPACE, f"sample/{seed}/consumer/{index}"))
         self.name = f"{rng.choice(loc.first_names)} {rng.choice(loc.last_names)}"
         self.city = rng.choice(loc.cities)
-        self.activity = rng.uniform(0.85, 1.3)
+        self.activity = rng.uniform(0.9, 1.3)
         self.has_car = rng.random() < 0.7
         self.txs: list[_Tx] = []
         self._ob_ids: set[str] = set()
@@ -908,10 +908,10 @@ class _Consumer:
 
     def _subscriptions(self) -> None:
         rng, loc = self.rng, self.locale
-        streaming = rng.sample(loc.streaming, rng.randint(1, 3))
-        # The first streaming service changes its price half-way through the range.
-        streaming.sort(key=lambda sub: sub.new_price is None)
-        subs = [*streaming, rng.choice(loc.phone)]
+        # The first streaming service raises its price half-way through the range.
+        hiked = rng.choice([sub for sub in loc.streaming if sub.new_price is not None])
+        others = [sub for sub in loc.streaming if sub is not hiked]
+        subs = [hiked, *rng.sample(others, rng.randint(0, 2)), rng.choice(loc.phone)]
         if self.index == 0 or rng.random() < 0.6:
             subs.append(rng.choice(loc.insurance))
         if rng.random() < 0.5:
@@ -970,13 +970,14 @@ class _Consumer:
                 ref = template.format_map(self._fields(last))
                 self._add(self.checking, "fee", booked=last, value=last, amount=_cents(fee),
                           direction=DEBIT, method="UNKNOWN", reference=ref, counter_party=bank_cp,
-                          btc="CHRG")
+                          btc="CHRG", force_btc=True)
             savings = self.accounts.get(SAVINGS)
             if savings and month.month % 3 == 0 and savings.start <= last <= self.end:
                 ref = loc.interest_ref.format_map(self._fields(last))
                 self._add(savings, "interest", booked=last, value=last,
                           amount=_money(rng, 0.4, 25) * loc.scale, direction=CREDIT,
-                          method="UNKNOWN", reference=ref, counter_party=bank_cp, btc="INTR")
+                          method="UNKNOWN", reference=ref, counter_party=bank_cp, btc="INTR",
+                          force_btc=True)
         card = self.accounts.get(CREDIT_CARD)
         if card:
             template, fee = loc.card_fee
@@ -987,7 +988,7 @@ class _Consumer:
                     ref = template.format_map(self._fields(day))
                     self._add(card, "fee", booked=day, value=day, amount=_cents(fee),
                               direction=DEBIT, method="UNKNOWN", reference=ref,
-                              counter_party=bank_cp, btc="CHRG")
+                              counter_party=bank_cp, btc="CHRG", force_btc=True)
 
     def _savings(self) -> None:
         savings = self.accounts.get(SAVINGS)
@@ -1027,7 +1028,7 @@ class _Consumer:
             wd = day.weekday()
             weekend = wd >= 5
             # Groceries: mostly Friday/Saturday; German shops are closed on Sundays.
-            p = (0.65 if wd in (4, 5) else 0.42) if wd != 6 else (0.08 if loc.sunday_shopping else 0)
+            p = (0.7 if wd in (4, 5) else 0.48) if wd != 6 else (0.08 if loc.sunday_shopping else 0)
             if rng.random() < p * a:
                 merchant = rng.choices(groceries, (5, 3, 2))[0]
                 store = rng.choice(self._stores[merchant.descriptor])
@@ -1037,7 +1038,7 @@ class _Consumer:
                 merchant = rng.choice(restaurants if rng.random() < 0.8 else loc.restaurants)
                 self._card(self._card_account(day), "restaurant", day,
                            _money(rng, merchant.low, merchant.high), merchant)
-            if rng.random() < (0.12 if weekend else 0.25) * a:
+            if rng.random() < (0.12 if weekend else 0.28) * a:
                 merchant = rng.choice(loc.transport)
                 self._card(self._card_account(day), "transport", day,
                            _money(rng, merchant.low, merchant.high), merchant)
@@ -1047,7 +1048,7 @@ class _Consumer:
                            merchant)
             if rng.random() < 0.07 * a:
                 self._online_order(day)
-            if rng.random() < 0.08:
+            if rng.random() < 0.1:
                 merchant = rng.choice(loc.drugstores)
                 self._card(self.checking, "drugstore", day,
                            _money(rng, merchant.low, merchant.high), merchant)
@@ -1172,7 +1173,8 @@ class _Consumer:
                 self._add(self.checking, "fee", booked=fee_day, value=fee_day,
                           amount=_cents(fee), direction=DEBIT, method="UNKNOWN",
                           reference=template.format_map(self._fields(fee_day)),
-                          counter_party=_cp(self.checking.bank[0], loc.country), btc="CHRG")
+                          counter_party=_cp(self.checking.bank[0], loc.country), btc="CHRG",
+                          force_btc=True)
         # A merchant terminal charged twice; the duplicate is later deleted (see corrections).
         if always:
             day = max(self.checking.start, self.end - timedelta(days=2))

@@ -584,6 +584,7 @@ CATEGORY_POOL = [("c1", "food"), ("c2", "Food"), ("c3", "travel"), ("c4", "Zoo")
 BRAND_POOL = [("b1", "Rewe"), ("b2", "aldi"), ("b3", "ALDI"), ("b4", "esprit")]
 LABEL_KEYS = ["k1", "k2"]
 LABEL_VALUES = ["1", "2", "3"]
+ID_PREFIXES = ["t0", "t1", "t2"]
 
 
 def iso(offset: int) -> str:
@@ -592,20 +593,20 @@ def iso(offset: int) -> str:
 
 @st.composite
 def stored_transactions(draw: st.DrawFn) -> list[dict[str, Any]]:
-    n = draw(st.integers(min_value=0, max_value=25))
+    n = draw(st.integers(min_value=0, max_value=30))
     result = []
     for i in range(n):
         t: dict[str, Any] = {
-            "insights_transaction_id": f"t{draw(st.integers(0, 999)):03d}-{i}",
+            "insights_transaction_id": f"{draw(st.sampled_from(ID_PREFIXES))}-{i}",
             "insights_account_id": draw(st.sampled_from(POOL_ACCOUNTS)),
             "amount": {"amount": draw(st.integers(0, 6)) * 50, "currency": "EUR"},
             "type": draw(st.sampled_from(["DEBIT", "CREDIT"])),
         }
         which = draw(st.sampled_from(["booking", "value", "both"]))
         if which in ("booking", "both"):
-            t["booking_date"] = iso(draw(st.integers(-3, 12)))
+            t["booking_date"] = iso(draw(st.integers(-3, 10)))
         if which in ("value", "both"):
-            t["value_date"] = iso(draw(st.integers(-3, 12)))
+            t["value_date"] = iso(draw(st.integers(-3, 10)))
         if draw(st.booleans()):
             t["state"] = draw(st.sampled_from(["PROCESSED", "PENDING", "CANCELED", "FAILED", "UNKNOWN"]))
         if draw(st.booleans()):
@@ -656,8 +657,12 @@ def requests(draw: st.DrawFn) -> CategorizedReportRequest:
         body["insights_account_ids"] = draw(account_ids)
     elif selection == "exclude":
         body["excluded_insights_account_ids"] = draw(account_ids)
+    def sometimes(strategy: st.SearchStrategy[Any], one_in: int = 4) -> Any:
+        """Draw from `strategy` one time in `one_in`, else None (so reports are rarely empty)."""
+        return draw(strategy) if draw(st.integers(1, one_in)) == 1 else None
+
     amount = st.integers(-350, 350)
-    low, high = draw(maybe(amount)), draw(maybe(amount))
+    low, high = sometimes(amount, 5), sometimes(amount, 5)
     if low is not None and high is not None and low > high:
         low, high = high, low
     label = st.builds(lambda k, v: {"key": k, "value": v}, st.sampled_from(LABEL_KEYS),
@@ -667,41 +672,39 @@ def requests(draw: st.DrawFn) -> CategorizedReportRequest:
         st.sampled_from(["AMOUNT", "DATE", "CATEGORY", "BRAND", "AMOUNT_WITH_TYPE"]),
         maybe(st.sampled_from(["ASC", "DESC"])),
     )
-    # Most filters are rarely set so that reports are usually non-empty.
-    rarely = st.integers(0, 3)
+    transaction_ids = st.lists(
+        st.builds("{}-{}".format, st.sampled_from(ID_PREFIXES), st.integers(0, 12)), max_size=10
+    )
+    states = st.lists(
+        st.sampled_from(["PROCESSED", "PENDING", "CANCELED", "FAILED", "UNKNOWN"]), max_size=4
+    )
     optional = {
         "min_amount": low,
         "max_amount": high,
-        "size": draw(maybe(st.integers(0, 8))),
-        "offset": draw(st.integers(0, 4)),
-        "transaction_type": draw(maybe(st.sampled_from(["DEBIT", "CREDIT", "DEBIT_AND_ZERO"]))),
+        "size": sometimes(st.integers(0, 8), 3),
+        "offset": sometimes(st.integers(0, 4), 3),
+        "transaction_type": sometimes(st.sampled_from(["DEBIT", "CREDIT", "DEBIT_AND_ZERO"]), 5),
         "only_main_category": draw(st.booleans()),
-        "order": draw(maybe(st.lists(order_by, max_size=4))),
+        "order": None if draw(st.integers(0, 3)) == 0 else draw(st.lists(order_by, max_size=4)),
         "combine_accounts": draw(st.sampled_from(["NONE", "ALL"])),
         "required_data_availability": draw(
-            st.sampled_from(["NONE", "NONE", "NONE", "PARTIAL", "COMPLETE"])
+            st.sampled_from(["NONE"] * 6 + ["PARTIAL", "COMPLETE"])
         ),
+        "states": sometimes(states, 8),
+        "insights_transaction_ids": sometimes(transaction_ids, 8),
+        "category_ids": sometimes(st.lists(st.sampled_from([c for c, _ in CATEGORY_POOL]), max_size=4), 8),
+        "brand_ids": sometimes(st.lists(st.sampled_from([b for b, _ in BRAND_POOL]), max_size=3), 8),
+        "labels": sometimes(st.lists(label, max_size=5), 8),
+        "excluded_labels": sometimes(st.lists(label, max_size=2), 6),
     }
-    if draw(rarely) == 0:
-        optional["states"] = draw(
-            st.lists(st.sampled_from(["PROCESSED", "PENDING", "CANCELED", "FAILED", "UNKNOWN"]), max_size=3)
-        )
-    if draw(rarely) == 0:
-        optional["category_ids"] = draw(st.lists(st.sampled_from([c for c, _ in CATEGORY_POOL]), max_size=3))
-    if draw(rarely) == 0:
-        optional["brand_ids"] = draw(st.lists(st.sampled_from([b for b, _ in BRAND_POOL]), max_size=2))
-    if draw(rarely) == 0:
-        optional["labels"] = draw(st.lists(label, max_size=3))
-    if draw(rarely) == 0:
-        optional["excluded_labels"] = draw(st.lists(label, max_size=2))
     body.update({k: v for k, v in optional.items() if v is not None})
     return CategorizedReportRequest.model_validate(body)
 
 
 @st.composite
 def timeframes(draw: st.DrawFn) -> Timeframe:
-    start = draw(st.integers(-2, 8))
-    length = draw(st.integers(0, 6))
+    start = draw(st.integers(-2, 4))
+    length = draw(st.integers(0, 10))
     return Timeframe(BASE + timedelta(days=start), BASE + timedelta(days=start + length))
 
 
