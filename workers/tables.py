@@ -8,8 +8,9 @@ from workers.app import app, settings
 
 
 def _table(name: str, help: str):
-    schema = faust.Schema(key_type=str, value_type=dict, key_serializer="raw",
-                          value_serializer="orjson")
+    # No value_type: the orjson codec already yields dicts, and a value_type makes Faust
+    # look for a model (`from_data`) when it decodes changelog records during recovery.
+    schema = faust.Schema(key_type=str, key_serializer="raw", value_serializer="orjson")
     return app.Table(name, partitions=settings.partitions, schema=schema, help=help)
 
 
