@@ -90,8 +90,8 @@ def run_worker(settings: Settings) -> int:
     from workers.admin import ensure_topics
 
     asyncio.run(ensure_topics(settings))
-    from workers.app import app
     import workers.agents  # noqa: F401  (registers the agents)
+    from workers.app import app
 
     worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True)
     try:

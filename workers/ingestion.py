@@ -60,10 +60,12 @@ def ingest_source_record(ingestion: Ingestion, event: EventT) -> None:
     """A record from a contract topic (insights.transactions.v1 or insights.accounts.v1)."""
     msg = event.message
     raw = msg.value
-    if raw is None or len(raw) > settings.max_event_bytes:
-        size = 0 if raw is None else len(raw)
-        send_dead_letter(event, "OVERSIZED" if raw else "EMPTY_VALUE",
-                         f"value of {size} bytes (limit {settings.max_event_bytes})")
+    if not raw:
+        send_dead_letter(event, "EMPTY_VALUE", "the record has no value")
+        return
+    if len(raw) > settings.max_event_bytes:
+        send_dead_letter(event, "OVERSIZED",
+                         f"value of {len(raw)} bytes (limit {settings.max_event_bytes})")
         return
     try:
         model = ingestion.model.model_validate_json(raw)
