@@ -157,10 +157,28 @@ _DE = _Locale(
         ("ING-DiBa", "50010517", "INGDDEFFXXX"),
         ("Berliner Sparkasse", "10050000", "BELADEBEXXX"),
     ),
-    month_names=("Januar", "Februar", "März", "April", "Mai", "Juni", "Juli", "August",
-                 "September", "Oktober", "November", "Dezember"),
-    employers=("Siemens AG", "Deutsche Bahn AG", "Helios Kliniken GmbH", "SAP SE",
-               "Müller Logistik GmbH", "Stadtwerke {city} GmbH"),
+    month_names=(
+        "Januar",
+        "Februar",
+        "März",
+        "April",
+        "Mai",
+        "Juni",
+        "Juli",
+        "August",
+        "September",
+        "Oktober",
+        "November",
+        "Dezember",
+    ),
+    employers=(
+        "Siemens AG",
+        "Deutsche Bahn AG",
+        "Helios Kliniken GmbH",
+        "SAP SE",
+        "Müller Logistik GmbH",
+        "Stadtwerke {city} GmbH",
+    ),
     salary=(2300, 4800),
     pay_days=(15, 25, 27, 28),
     rent=(580, 1350),
@@ -178,8 +196,14 @@ _DE = _Locale(
     atm="GA NR{n8} BLZ{blz} {n1} {ddmm}/{hhmm}",
     atm_holder=None,
     atm_amounts=(20, 50, 50, 100, 100, 150, 200, 300),
-    p2p_out=("Danke fürs Auslegen", "Pizza Freitag", "Konzertkarten", "Geschenk für {first}",
-             "Anteil Ferienwohnung", "Tankgeld"),
+    p2p_out=(
+        "Danke fürs Auslegen",
+        "Pizza Freitag",
+        "Konzertkarten",
+        "Geschenk für {first}",
+        "Anteil Ferienwohnung",
+        "Tankgeld",
+    ),
     p2p_in=("Rückzahlung Abendessen", "Danke!", "Anteil Geburtstagsgeschenk", "Kino"),
     groceries=(
         _M("REWE Markt GmbH", "DE", "REWE Markt GmbH Sagt Danke {store}", 4, 140),
@@ -220,45 +244,108 @@ _DE = _Locale(
         _M("Decathlon Deutschland SE & Co. KG", "DE", "DECATHLON {CITY}", 10, 180),
     ),
     online=(
-        _M("Amazon EU S.a.r.l.", "LU", "AMZN Mktp DE*{code6}", 6, 180,
-           "AMZN Mktp DE Gutschrift*{code6}", "order-id-for-company-1"),
-        _M("Zalando SE", "DE", "ZALANDO SE {n10}", 19, 160,
-           "ZALANDO SE Erstattung {n10}", "order-id-for-company-2"),
-        _M("OTTO GmbH & Co KG", "DE", "OTTO GmbH & Co KG Bestellung {n9}", 15, 300,
-           "OTTO GmbH & Co KG Gutschrift {n9}", "order-id-for-company-3"),
+        _M(
+            "Amazon EU S.a.r.l.",
+            "LU",
+            "AMZN Mktp DE*{code6}",
+            6,
+            180,
+            "AMZN Mktp DE Gutschrift*{code6}",
+            "order-id-for-company-1",
+        ),
+        _M(
+            "Zalando SE",
+            "DE",
+            "ZALANDO SE {n10}",
+            19,
+            160,
+            "ZALANDO SE Erstattung {n10}",
+            "order-id-for-company-2",
+        ),
+        _M(
+            "OTTO GmbH & Co KG",
+            "DE",
+            "OTTO GmbH & Co KG Bestellung {n9}",
+            15,
+            300,
+            "OTTO GmbH & Co KG Gutschrift {n9}",
+            "order-id-for-company-3",
+        ),
     ),
     streaming=(
         _Sub("Netflix International B.V.", "NL", "NETFLIX.COM 866-579-7172", CARD, 12.99, 13.99),
-        _Sub("PayPal Europe S.a.r.l. et Cie S.C.A", "LU", "PAYPAL *SPOTIFY", DIRECT_DEBIT,
-             10.99, 11.99),
+        _Sub(
+            "PayPal Europe S.a.r.l. et Cie S.C.A",
+            "LU",
+            "PAYPAL *SPOTIFY",
+            DIRECT_DEBIT,
+            10.99,
+            11.99,
+        ),
         _Sub("Disney Plus", "NL", "DisneyPlus 888-905-7888", CARD, 8.99, 9.99),
         _Sub("Google Ireland Ltd", "IE", "GOOGLE *YouTubePremium g.co/helppay#", CARD, 12.99),
     ),
     phone=(
         _Sub("Vodafone GmbH", "DE", "Vodafone GmbH Rechnung {yyyymm}", DIRECT_DEBIT, 29.99),
-        _Sub("Telekom Deutschland GmbH", "DE",
-             "Telekom Deutschland GmbH Rechnung {yyyymm} Kd-Nr. {customer}", DIRECT_DEBIT, 39.95),
-        _Sub("Telefonica Germany GmbH & Co. OHG", "DE", "o2 Rechnung {yyyymm} Kd-Nr. {customer}",
-             DIRECT_DEBIT, 24.99),
+        _Sub(
+            "Telekom Deutschland GmbH",
+            "DE",
+            "Telekom Deutschland GmbH Rechnung {yyyymm} Kd-Nr. {customer}",
+            DIRECT_DEBIT,
+            39.95,
+        ),
+        _Sub(
+            "Telefonica Germany GmbH & Co. OHG",
+            "DE",
+            "o2 Rechnung {yyyymm} Kd-Nr. {customer}",
+            DIRECT_DEBIT,
+            24.99,
+        ),
     ),
     insurance=(
-        _Sub("Allianz Versicherungs-AG", "DE",
-             "Allianz Versicherungs-AG Beitrag {mm_yyyy} Vertrag {contract}", DIRECT_DEBIT, 18.40),
-        _Sub("AXA Versicherung AG", "DE", "AXA Versicherung AG Beitrag {mm_yyyy} VS-Nr. {contract}",
-             DIRECT_DEBIT, 12.90),
-        _Sub("HanseMerkur Krankenversicherung AG", "DE", "HanseMerkur Beitrag {mm_yyyy}",
-             DIRECT_DEBIT, 24.50),
+        _Sub(
+            "Allianz Versicherungs-AG",
+            "DE",
+            "Allianz Versicherungs-AG Beitrag {mm_yyyy} Vertrag {contract}",
+            DIRECT_DEBIT,
+            18.40,
+        ),
+        _Sub(
+            "AXA Versicherung AG",
+            "DE",
+            "AXA Versicherung AG Beitrag {mm_yyyy} VS-Nr. {contract}",
+            DIRECT_DEBIT,
+            12.90,
+        ),
+        _Sub(
+            "HanseMerkur Krankenversicherung AG",
+            "DE",
+            "HanseMerkur Beitrag {mm_yyyy}",
+            DIRECT_DEBIT,
+            24.50,
+        ),
     ),
     gyms=(
         _Sub("RSG Group GmbH", "DE", "McFit GmbH Mitgliedsbeitrag {mm_yyyy}", DIRECT_DEBIT, 24.90),
         _Sub("Urban Sports GmbH", "DE", "Urban Sports Club {yyyymm}", DIRECT_DEBIT, 54.00),
     ),
     yearly=(
-        _Sub("HUK-COBURG", "DE", "HUK-COBURG Kfz-Versicherung Beitrag {year} Vertrag {contract}",
-             DIRECT_DEBIT, 380, high=780),
-        _Sub("Allianz Versicherungs-AG", "DE",
-             "Allianz Hausratversicherung Jahresbeitrag {year} Vertrag {contract}", DIRECT_DEBIT,
-             95, high=210),
+        _Sub(
+            "HUK-COBURG",
+            "DE",
+            "HUK-COBURG Kfz-Versicherung Beitrag {year} Vertrag {contract}",
+            DIRECT_DEBIT,
+            380,
+            high=780,
+        ),
+        _Sub(
+            "Allianz Versicherungs-AG",
+            "DE",
+            "Allianz Hausratversicherung Jahresbeitrag {year} Vertrag {contract}",
+            DIRECT_DEBIT,
+            95,
+            high=210,
+        ),
     ),
     sunday_shopping=False,
     scale=1,
@@ -275,9 +362,27 @@ _NO = _Locale(
         ("SpareBank 1 SR-Bank", "3201", "SPRONO22XXX"),
         ("Nordea Bank Norge", "6021", "NDEANOKKXXX"),
     ),
-    month_names=("januar", "februar", "mars", "april", "mai", "juni", "juli", "august",
-                 "september", "oktober", "november", "desember"),
-    employers=("Equinor ASA", "Oslo kommune", "Telenor ASA", "Helse Bergen HF", "Kongsberg Gruppen ASA"),
+    month_names=(
+        "januar",
+        "februar",
+        "mars",
+        "april",
+        "mai",
+        "juni",
+        "juli",
+        "august",
+        "september",
+        "oktober",
+        "november",
+        "desember",
+    ),
+    employers=(
+        "Equinor ASA",
+        "Oslo kommune",
+        "Telenor ASA",
+        "Helse Bergen HF",
+        "Kongsberg Gruppen ASA",
+    ),
     salary=(31000, 56000),
     pay_days=(12, 20),
     rent=(8500, 17500),
@@ -333,12 +438,33 @@ _NO = _Locale(
         _M("XXL Sport & Villmark AS", "NO", "XXL {CITY}", 99, 2500),
     ),
     online=(
-        _M("Komplett Services AS", "NO", "KOMPLETT.NO {n8}", 99, 4000,
-           "KOMPLETT.NO RETUR {n8}", "order-id-for-company-3"),
-        _M("Zalando SE", "DE", "ZALANDO.NO {n10}", 199, 1500,
-           "ZALANDO.NO REFUND {n10}", "order-id-for-company-2"),
-        _M("Amazon EU S.a.r.l.", "LU", "AMAZON.SE*{code6}", 99, 1600,
-           "AMAZON.SE REFUND*{code6}", "order-id-for-company-1"),
+        _M(
+            "Komplett Services AS",
+            "NO",
+            "KOMPLETT.NO {n8}",
+            99,
+            4000,
+            "KOMPLETT.NO RETUR {n8}",
+            "order-id-for-company-3",
+        ),
+        _M(
+            "Zalando SE",
+            "DE",
+            "ZALANDO.NO {n10}",
+            199,
+            1500,
+            "ZALANDO.NO REFUND {n10}",
+            "order-id-for-company-2",
+        ),
+        _M(
+            "Amazon EU S.a.r.l.",
+            "LU",
+            "AMAZON.SE*{code6}",
+            99,
+            1600,
+            "AMAZON.SE REFUND*{code6}",
+            "order-id-for-company-1",
+        ),
     ),
     streaming=(
         _Sub("Netflix International B.V.", "NL", "NETFLIX.COM 866-579-7172", CARD, 139, 149),
@@ -352,7 +478,9 @@ _NO = _Locale(
         _Sub("Ice Communication Norge AS", "NO", "ICE faktura {yyyymm}", DIRECT_DEBIT, 299),
     ),
     insurance=(
-        _Sub("Gjensidige Forsikring ASA", "NO", "Gjensidige Forsikring {yyyymm}", DIRECT_DEBIT, 389),
+        _Sub(
+            "Gjensidige Forsikring ASA", "NO", "Gjensidige Forsikring {yyyymm}", DIRECT_DEBIT, 389
+        ),
         _Sub("If Skadeforsikring NUF", "NO", "If Skadeforsikring {yyyymm}", DIRECT_DEBIT, 312),
     ),
     gyms=(
@@ -360,10 +488,22 @@ _NO = _Locale(
         _Sub("EVO Fitness Norge AS", "NO", "EVO FITNESS {yyyymm}", DIRECT_DEBIT, 449),
     ),
     yearly=(
-        _Sub("If Skadeforsikring NUF", "NO", "If bilforsikring {year} avtale {contract}",
-             DIRECT_DEBIT, 7000, high=11000),
-        _Sub("Gjensidige Forsikring ASA", "NO", "Gjensidige innboforsikring {year}", DIRECT_DEBIT,
-             1400, high=2600),
+        _Sub(
+            "If Skadeforsikring NUF",
+            "NO",
+            "If bilforsikring {year} avtale {contract}",
+            DIRECT_DEBIT,
+            7000,
+            high=11000,
+        ),
+        _Sub(
+            "Gjensidige Forsikring ASA",
+            "NO",
+            "Gjensidige innboforsikring {year}",
+            DIRECT_DEBIT,
+            1400,
+            high=2600,
+        ),
     ),
     sunday_shopping=True,
     scale=10,
@@ -381,10 +521,27 @@ _SE = _Locale(
         ("SEB", "500", "ESSESESSXXX"),
         ("Nordea Bank Abp", "300", "NDEASESSXXX"),
     ),
-    month_names=("januari", "februari", "mars", "april", "maj", "juni", "juli", "augusti",
-                 "september", "oktober", "november", "december"),
-    employers=("Volvo Car AB", "Region Stockholm", "Ericsson AB", "IKEA of Sweden AB",
-               "Skanska Sverige AB"),
+    month_names=(
+        "januari",
+        "februari",
+        "mars",
+        "april",
+        "maj",
+        "juni",
+        "juli",
+        "augusti",
+        "september",
+        "oktober",
+        "november",
+        "december",
+    ),
+    employers=(
+        "Volvo Car AB",
+        "Region Stockholm",
+        "Ericsson AB",
+        "IKEA of Sweden AB",
+        "Skanska Sverige AB",
+    ),
     salary=(24000, 42000),
     pay_days=(25,),
     rent=(6500, 12500),
@@ -441,12 +598,33 @@ _SE = _Locale(
         _M("Elgiganten AB", "SE", "ELGIGANTEN {CITY}", 149, 5000),
     ),
     online=(
-        _M("Amazon EU S.a.r.l.", "LU", "AMAZON.SE*{code6}", 79, 1500,
-           "AMAZON.SE REFUND*{code6}", "order-id-for-company-1"),
-        _M("CDON AB", "SE", "CDON.COM {n8}", 99, 2000,
-           "CDON.COM ATERBETALNING {n8}", "order-id-for-company-3"),
-        _M("Zalando SE", "DE", "ZALANDO.SE {n10}", 199, 1500,
-           "ZALANDO.SE REFUND {n10}", "order-id-for-company-2"),
+        _M(
+            "Amazon EU S.a.r.l.",
+            "LU",
+            "AMAZON.SE*{code6}",
+            79,
+            1500,
+            "AMAZON.SE REFUND*{code6}",
+            "order-id-for-company-1",
+        ),
+        _M(
+            "CDON AB",
+            "SE",
+            "CDON.COM {n8}",
+            99,
+            2000,
+            "CDON.COM ATERBETALNING {n8}",
+            "order-id-for-company-3",
+        ),
+        _M(
+            "Zalando SE",
+            "DE",
+            "ZALANDO.SE {n10}",
+            199,
+            1500,
+            "ZALANDO.SE REFUND {n10}",
+            "order-id-for-company-2",
+        ),
     ),
     streaming=(
         _Sub("Netflix International B.V.", "NL", "NETFLIX.COM 866-579-7172", CARD, 139, 149),
@@ -468,10 +646,22 @@ _SE = _Locale(
         _Sub("Friskis&Svettis", "SE", "FRISKIS&SVETTIS {yyyymm}", DIRECT_DEBIT, 375),
     ),
     yearly=(
-        _Sub("Länsförsäkringar AB", "SE", "Lansforsakringar hemforsakring {year}", DIRECT_DEBIT,
-             2400, high=4200),
-        _Sub("Folksam ömsesidig sakförsäkring", "SE", "Folksam bilforsakring {year}",
-             DIRECT_DEBIT, 3800, high=6900),
+        _Sub(
+            "Länsförsäkringar AB",
+            "SE",
+            "Lansforsakringar hemforsakring {year}",
+            DIRECT_DEBIT,
+            2400,
+            high=4200,
+        ),
+        _Sub(
+            "Folksam ömsesidig sakförsäkring",
+            "SE",
+            "Folksam bilforsakring {year}",
+            DIRECT_DEBIT,
+            3800,
+            high=6900,
+        ),
     ),
     sunday_shopping=True,
     scale=10,
@@ -533,8 +723,14 @@ def _cents(value: float) -> int:
     return round(value * 100)
 
 
-def _cp(holder: str | None, country: str | None = None, *, iban: str | None = None,
-        account_number: str | None = None, bank_code: str | None = None) -> dict:
+def _cp(
+    holder: str | None,
+    country: str | None = None,
+    *,
+    iban: str | None = None,
+    account_number: str | None = None,
+    bank_code: str | None = None,
+) -> dict:
     return {
         "holder_name": holder,
         "holder_address": {"country": country} if country else None,
@@ -559,8 +755,9 @@ class _Fields(dict):
         if m := self._DIGITS.match(key):
             value = _digits(rng, int(m.group(1)))
         elif m := self._CODE.match(key):
-            value = "".join(rng.choice(string.ascii_uppercase + string.digits)
-                            for _ in range(int(m.group(1))))
+            value = "".join(
+                rng.choice(string.ascii_uppercase + string.digits) for _ in range(int(m.group(1)))
+            )
         elif key == "yyyymm":
             value = f"{d:%Y-%m}"
         elif key == "mm_yyyy":
@@ -680,8 +877,15 @@ class _Consumer:
                 btc_rate={"DE": 0.9, "NO": 0.5, "SE": 0.6}[loc.country],
             )
         self.checking = self.accounts[CHECKING]
-        refreshed = datetime(end.year, end.month, end.day, rng.randint(3, 5),
-                             rng.randint(0, 59), rng.randint(0, 59), rng.randint(0, 999) * 1000)
+        refreshed = datetime(
+            end.year,
+            end.month,
+            end.day,
+            rng.randint(3, 5),
+            rng.randint(0, 59),
+            rng.randint(0, 59),
+            rng.randint(0, 999) * 1000,
+        )
         self.refreshed_at = refreshed.isoformat(timespec="milliseconds") + "Z"
 
     # ------------------------------------------------------------------ events
@@ -712,11 +916,24 @@ class _Consumer:
                 self._ob_ids.add(ob_id)
                 return ob_id
 
-    def _add(self, acc: _Account, kind: str, *, booked: date | None, value: date | None,
-             amount: int, direction: str, method: str, reference: str,
-             unstructured: str | None = None, counter_party: dict | None = None,
-             btc: str | None = None, labels: dict | None = None, state: str = PROCESSED,
-             force_btc: bool = False) -> _Tx:
+    def _add(
+        self,
+        acc: _Account,
+        kind: str,
+        *,
+        booked: date | None,
+        value: date | None,
+        amount: int,
+        direction: str,
+        method: str,
+        reference: str,
+        unstructured: str | None = None,
+        counter_party: dict | None = None,
+        btc: str | None = None,
+        labels: dict | None = None,
+        state: str = PROCESSED,
+        force_btc: bool = False,
+    ) -> _Tx:
         rng = self.rng
         ob_id = self._ob_id(acc)
         event: dict = {
@@ -739,7 +956,10 @@ class _Consumer:
         if btc and (force_btc or rng.random() < acc.btc_rate):
             code, sub_code, description = _BTC[btc]
             event["bank_transaction_code"] = {
-                "code": code, "sub_code": sub_code, "description": description}
+                "code": code,
+                "sub_code": sub_code,
+                "description": description,
+            }
         event["counter_party"] = counter_party
         if labels:
             event["labels"] = dict(labels)
@@ -759,14 +979,26 @@ class _Consumer:
             return booked, booked - timedelta(days=1)
         return booked, booked
 
-    def _card(self, acc: _Account, kind: str, day: date, amount: int, merchant: _Merchant,
-              fields: _Fields | None = None, *, labels: dict | None = None,
-              direction: str = DEBIT, descriptor: str | None = None) -> _Tx:
+    def _card(
+        self,
+        acc: _Account,
+        kind: str,
+        day: date,
+        amount: int,
+        merchant: _Merchant,
+        fields: _Fields | None = None,
+        *,
+        labels: dict | None = None,
+        direction: str = DEBIT,
+        descriptor: str | None = None,
+    ) -> _Tx:
         """A card payment (or card refund) made on `day`, booked on a business day after it."""
         rng, loc = self.rng, self.locale
         fields = fields if fields is not None else self._fields(day)
         reference = (descriptor or merchant.descriptor).format_map(fields)
-        booked: date | None = _next_business_day(day + timedelta(days=rng.choice((0, 0, 1, 1, 1, 2))))
+        booked: date | None = _next_business_day(
+            day + timedelta(days=rng.choice((0, 0, 1, 1, 1, 2)))
+        )
         state = PROCESSED
         if booked > self.end:
             booked, state = None, PENDING
@@ -777,20 +1009,34 @@ class _Consumer:
         elif direction == DEBIT and amount and rng.random() < 0.004:
             state = CANCELED
         if loc.country == "DE":
-            unstructured = (f"{reference}//{fields['city']}/{merchant.country} "
-                            f"{day.isoformat()}T{rng.randint(7, 22):02d}:{rng.randint(0, 59):02d}:"
-                            f"{rng.randint(0, 59):02d} KFN 1 VJ {(day.year + 3) % 100:02d}12")
+            unstructured = (
+                f"{reference}//{fields['city']}/{merchant.country} "
+                f"{day.isoformat()}T{rng.randint(7, 22):02d}:{rng.randint(0, 59):02d}:"
+                f"{rng.randint(0, 59):02d} KFN 1 VJ {(day.year + 3) % 100:02d}12"
+            )
         elif loc.country == "NO":
-            unstructured = (f"*{acc.card_last4} {day:%d.%m} {acc.currency} {amount / 100:.2f} "
-                            f"{reference} Kurs: 1.0000")
+            unstructured = (
+                f"*{acc.card_last4} {day:%d.%m} {acc.currency} {amount / 100:.2f} "
+                f"{reference} Kurs: 1.0000"
+            )
         else:
             unstructured = f"KORTKÖP {day:%y%m%d} {reference}"
         holder = merchant.holder if rng.random() < 0.8 else None
         return self._add(
-            acc, kind, booked=booked, value=day, amount=amount, direction=direction,
-            method=CARD, reference=reference, unstructured=unstructured,
+            acc,
+            kind,
+            booked=booked,
+            value=day,
+            amount=amount,
+            direction=direction,
+            method=CARD,
+            reference=reference,
+            unstructured=unstructured,
             counter_party=_cp(holder, merchant.country if holder else None),
-            btc="CCRD" if acc.kind == CREDIT_CARD else "CARD", labels=labels, state=state)
+            btc="CCRD" if acc.kind == CREDIT_CARD else "CARD",
+            labels=labels,
+            state=state,
+        )
 
     def _card_account(self, day: date, share: float = 0.5) -> _Account:
         card = self.accounts.get(CREDIT_CARD)
@@ -801,16 +1047,32 @@ class _Consumer:
     def _sepa_text(self, reference: str, holder: str) -> str:
         rng, country = self.rng, self.locale.country
         if country == "DE":
-            creditor = "DE" + str(uuid5(NAMESPACE, holder).int)[:2] + "ZZZ" + str(
-                uuid5(NAMESPACE, holder).int)[2:13]
-            return (f"{reference} EREF: {_digits(rng, 14)} MREF: {self.id[:8].upper()}"
-                    f"{_digits(rng, 4)} CRED: {creditor} SVWZ: {reference}")
+            creditor = (
+                "DE"
+                + str(uuid5(NAMESPACE, holder).int)[:2]
+                + "ZZZ"
+                + str(uuid5(NAMESPACE, holder).int)[2:13]
+            )
+            return (
+                f"{reference} EREF: {_digits(rng, 14)} MREF: {self.id[:8].upper()}"
+                f"{_digits(rng, 4)} CRED: {creditor} SVWZ: {reference}"
+            )
         if country == "NO":
             return f"AvtaleGiro {holder} KID {_digits(rng, 15)}"
         return f"Autogiro {holder} {reference}"
 
-    def _transfer(self, src: _Account, dst: _Account, day: date, amount: int, out_ref: str,
-                  in_ref: str, *, method: str = STANDING_ORDER, kind: str = "own_transfer") -> None:
+    def _transfer(
+        self,
+        src: _Account,
+        dst: _Account,
+        day: date,
+        amount: int,
+        out_ref: str,
+        in_ref: str,
+        *,
+        method: str = STANDING_ORDER,
+        kind: str = "own_transfer",
+    ) -> None:
         """Money moved between two own accounts: out of one, into the other 1-3 days later."""
         out_day = _next_business_day(day)
         if out_day > self.end or out_day < max(src.start, dst.start):
@@ -819,17 +1081,40 @@ class _Consumer:
         lags = [lag for lag in (1, 2, 3) if (out_day + timedelta(days=lag)).weekday() < 5]
         in_day = min(out_day + timedelta(days=self.rng.choice(lags)), self.end)
         btc = "DDBT" if method == DIRECT_DEBIT else "STDO"
-        self._add(src, kind, booked=out_day, value=out_day, amount=amount, direction=DEBIT,
-                  method=method, reference=out_ref, unstructured=out_ref,
-                  counter_party=self._own_cp(dst), btc=btc)
-        self._add(dst, kind, booked=in_day, value=in_day, amount=amount, direction=CREDIT,
-                  method=TRANSFER, reference=in_ref, unstructured=in_ref,
-                  counter_party=self._own_cp(src), btc="RCDT")
+        self._add(
+            src,
+            kind,
+            booked=out_day,
+            value=out_day,
+            amount=amount,
+            direction=DEBIT,
+            method=method,
+            reference=out_ref,
+            unstructured=out_ref,
+            counter_party=self._own_cp(dst),
+            btc=btc,
+        )
+        self._add(
+            dst,
+            kind,
+            booked=in_day,
+            value=in_day,
+            amount=amount,
+            direction=CREDIT,
+            method=TRANSFER,
+            reference=in_ref,
+            unstructured=in_ref,
+            counter_party=self._own_cp(src),
+            btc="RCDT",
+        )
 
     def _own_cp(self, acc: _Account) -> dict:
         if acc.iban is None:
-            return _cp(self.name, self.locale.country,
-                       account_number=f"{acc.card_last4[:2]}XX XXXX XXXX {acc.card_last4}")
+            return _cp(
+                self.name,
+                self.locale.country,
+                account_number=f"{acc.card_last4[:2]}XX XXXX XXXX {acc.card_last4}",
+            )
         return _cp(self.name, self.locale.country, iban=acc.iban, bank_code=acc.bank[2])
 
     def _month_starts(self) -> list[date]:
@@ -874,12 +1159,22 @@ class _Consumer:
             amount = raised if raise_from is not None and month >= raise_from else net
             ref = loc.salary_ref.format_map(self._fields(day))
             booked, value = day, day
-            self._add(acc, "salary", booked=booked, value=value, amount=_cents(amount),
-                      direction=CREDIT, method=TRANSFER, reference=ref,
-                      unstructured=f"{ref} {employer}",
-                      counter_party=_cp(employer, loc.country, iban=employer_iban,
-                                        bank_code=employer_bank[2]),
-                      btc="SALA", force_btc=True)
+            self._add(
+                acc,
+                "salary",
+                booked=booked,
+                value=value,
+                amount=_cents(amount),
+                direction=CREDIT,
+                method=TRANSFER,
+                reference=ref,
+                unstructured=f"{ref} {employer}",
+                counter_party=_cp(
+                    employer, loc.country, iban=employer_iban, bank_code=employer_bank[2]
+                ),
+                btc="SALA",
+                force_btc=True,
+            )
 
     def _rent(self) -> None:
         rng, loc, acc = self.rng, self.locale, self.checking
@@ -891,20 +1186,36 @@ class _Consumer:
             bban = iban[4:]
             account_number = f"{bban[:4]}.{bban[4:6]}.{bban[6:]}"
         amount = rng.randrange(loc.rent[0], loc.rent[1], 10 * loc.scale) * 100
-        flat = (rng.choice(("Whg. 3. OG links", "Whg. 12", "EG rechts", "Whg. 2. OG Mitte"))
-                if loc.country == "DE" else _digits(rng, 4))
+        flat = (
+            rng.choice(("Whg. 3. OG links", "Whg. 12", "EG rechts", "Whg. 2. OG Mitte"))
+            if loc.country == "DE"
+            else _digits(rng, 4)
+        )
         for month in self._month_starts():
             day = _next_business_day(month)
             if not acc.start <= day <= self.end:
                 continue
             ref = loc.rent_ref.format_map(self._fields(day, flat=flat))
             booked, value = self._dates(acc, day)
-            self._add(acc, "rent", booked=booked, value=value, amount=amount, direction=DEBIT,
-                      method=STANDING_ORDER, reference=ref, unstructured=ref,
-                      counter_party=_cp(landlord, loc.country, iban=iban,
-                                        account_number=account_number,
-                                        bank_code=bank[2] if rng.random() < 0.5 else None),
-                      btc="STDO")
+            self._add(
+                acc,
+                "rent",
+                booked=booked,
+                value=value,
+                amount=amount,
+                direction=DEBIT,
+                method=STANDING_ORDER,
+                reference=ref,
+                unstructured=ref,
+                counter_party=_cp(
+                    landlord,
+                    loc.country,
+                    iban=iban,
+                    account_number=account_number,
+                    bank_code=bank[2] if rng.random() < 0.5 else None,
+                ),
+                btc="STDO",
+            )
 
     def _subscriptions(self) -> None:
         rng, loc = self.rng, self.locale
@@ -937,11 +1248,24 @@ class _Consumer:
         due = rng.randint(1, 12)
         for month in months:
             if month.month == due:
-                self._subscription_payment(yearly, month.replace(day=1), amount,
-                                           _iban(rng, yearly.country), fixed, kind="yearly")
+                self._subscription_payment(
+                    yearly,
+                    month.replace(day=1),
+                    amount,
+                    _iban(rng, yearly.country),
+                    fixed,
+                    kind="yearly",
+                )
 
-    def _subscription_payment(self, sub: _Sub, day: date, amount: int, creditor_iban: str,
-                              fixed: dict, kind: str = "subscription") -> _Tx | None:
+    def _subscription_payment(
+        self,
+        sub: _Sub,
+        day: date,
+        amount: int,
+        creditor_iban: str,
+        fixed: dict,
+        kind: str = "subscription",
+    ) -> _Tx | None:
         merchant = _M(sub.holder, sub.country, sub.descriptor, 0, 0)
         if sub.method == CARD:
             if not self.checking.start <= day <= self.end:
@@ -954,11 +1278,19 @@ class _Consumer:
             return None
         ref = sub.descriptor.format_map(self._fields(booked, **fixed))
         booked_on, value = self._dates(acc, booked)
-        return self._add(acc, kind, booked=booked_on, value=value, amount=amount,
-                         direction=DEBIT, method=DIRECT_DEBIT, reference=ref,
-                         unstructured=self._sepa_text(ref, sub.holder),
-                         counter_party=_cp(sub.holder, sub.country, iban=creditor_iban),
-                         btc="DDBT")
+        return self._add(
+            acc,
+            kind,
+            booked=booked_on,
+            value=value,
+            amount=amount,
+            direction=DEBIT,
+            method=DIRECT_DEBIT,
+            reference=ref,
+            unstructured=self._sepa_text(ref, sub.holder),
+            counter_party=_cp(sub.holder, sub.country, iban=creditor_iban),
+            btc="DDBT",
+        )
 
     def _fees_and_interest(self) -> None:
         rng, loc = self.rng, self.locale
@@ -968,16 +1300,35 @@ class _Consumer:
             last = _prev_business_day(_add_months(month, 1) - timedelta(days=1))
             if self.checking.start <= last <= self.end:
                 ref = template.format_map(self._fields(last))
-                self._add(self.checking, "fee", booked=last, value=last, amount=_cents(fee),
-                          direction=DEBIT, method="UNKNOWN", reference=ref, counter_party=bank_cp,
-                          btc="CHRG", force_btc=True)
+                self._add(
+                    self.checking,
+                    "fee",
+                    booked=last,
+                    value=last,
+                    amount=_cents(fee),
+                    direction=DEBIT,
+                    method="UNKNOWN",
+                    reference=ref,
+                    counter_party=bank_cp,
+                    btc="CHRG",
+                    force_btc=True,
+                )
             savings = self.accounts.get(SAVINGS)
             if savings and month.month % 3 == 0 and savings.start <= last <= self.end:
                 ref = loc.interest_ref.format_map(self._fields(last))
-                self._add(savings, "interest", booked=last, value=last,
-                          amount=_money(rng, 0.4, 25) * loc.scale, direction=CREDIT,
-                          method="UNKNOWN", reference=ref, counter_party=bank_cp, btc="INTR",
-                          force_btc=True)
+                self._add(
+                    savings,
+                    "interest",
+                    booked=last,
+                    value=last,
+                    amount=_money(rng, 0.4, 25) * loc.scale,
+                    direction=CREDIT,
+                    method="UNKNOWN",
+                    reference=ref,
+                    counter_party=bank_cp,
+                    btc="INTR",
+                    force_btc=True,
+                )
         card = self.accounts.get(CREDIT_CARD)
         if card:
             template, fee = loc.card_fee
@@ -986,9 +1337,19 @@ class _Consumer:
                 day = _next_business_day(month.replace(day=rng.randint(1, 28)))
                 if month.month == due and card.start <= day <= self.end:
                     ref = template.format_map(self._fields(day))
-                    self._add(card, "fee", booked=day, value=day, amount=_cents(fee),
-                              direction=DEBIT, method="UNKNOWN", reference=ref,
-                              counter_party=bank_cp, btc="CHRG", force_btc=True)
+                    self._add(
+                        card,
+                        "fee",
+                        booked=day,
+                        value=day,
+                        amount=_cents(fee),
+                        direction=DEBIT,
+                        method="UNKNOWN",
+                        reference=ref,
+                        counter_party=bank_cp,
+                        btc="CHRG",
+                        force_btc=True,
+                    )
 
     def _savings(self) -> None:
         savings = self.accounts.get(SAVINGS)
@@ -1000,26 +1361,38 @@ class _Consumer:
         if savings.start > self.start:  # newly opened: an opening deposit first
             day = savings.start + timedelta(days=rng.randint(0, 3))
             fields = self._fields(day)
-            self._transfer(self.checking, savings, day, rng.randrange(10, 50) * 10_000 * loc.scale,
-                           loc.saving_out_ref.format_map(fields),
-                           loc.saving_in_ref.format_map(fields), method=TRANSFER)
+            self._transfer(
+                self.checking,
+                savings,
+                day,
+                rng.randrange(10, 50) * 10_000 * loc.scale,
+                loc.saving_out_ref.format_map(fields),
+                loc.saving_in_ref.format_map(fields),
+                method=TRANSFER,
+            )
         day_of_month = rng.randint(2, 6)
         for month in self._month_starts():
             day = month.replace(day=day_of_month)
             if day <= savings.start + timedelta(days=3):
                 continue
             fields = self._fields(day)
-            self._transfer(self.checking, savings, day, amount,
-                           loc.saving_out_ref.format_map(fields),
-                           loc.saving_in_ref.format_map(fields))
+            self._transfer(
+                self.checking,
+                savings,
+                day,
+                amount,
+                loc.saving_out_ref.format_map(fields),
+                loc.saving_in_ref.format_map(fields),
+            )
 
     def _daily_spending(self) -> None:
         rng, loc = self.rng, self.locale
         groceries = rng.sample(loc.groceries, min(3, len(loc.groceries)))
         restaurants = rng.sample(loc.restaurants, 3)
         for merchant in groceries:
-            self._stores[merchant.descriptor] = [_digits(rng, 4 if loc.country != "DE" else 5)
-                                                 for _ in range(2)]
+            self._stores[merchant.descriptor] = [
+                _digits(rng, 4 if loc.country != "DE" else 5) for _ in range(2)
+            ]
         friends = [f"{rng.choice(loc.first_names)} {rng.choice(loc.last_names)}" for _ in range(4)]
         friend_ibans = [_iban(rng, loc.country, rng.choice(loc.banks)[1]) for _ in friends]
         a = self.activity
@@ -1032,30 +1405,61 @@ class _Consumer:
             if rng.random() < p * a:
                 merchant = rng.choices(groceries, (5, 3, 2))[0]
                 store = rng.choice(self._stores[merchant.descriptor])
-                self._card(self.checking, "groceries", day, _money(rng, merchant.low, merchant.high),
-                           merchant, self._fields(day, store=store))
+                self._card(
+                    self.checking,
+                    "groceries",
+                    day,
+                    _money(rng, merchant.low, merchant.high),
+                    merchant,
+                    self._fields(day, store=store),
+                )
             if rng.random() < (0.4 if wd in (4, 5) else 0.26) * a:
                 merchant = rng.choice(restaurants if rng.random() < 0.8 else loc.restaurants)
-                self._card(self._card_account(day), "restaurant", day,
-                           _money(rng, merchant.low, merchant.high), merchant)
+                self._card(
+                    self._card_account(day),
+                    "restaurant",
+                    day,
+                    _money(rng, merchant.low, merchant.high),
+                    merchant,
+                )
             if rng.random() < (0.12 if weekend else 0.28) * a:
                 merchant = rng.choice(loc.transport)
-                self._card(self._card_account(day), "transport", day,
-                           _money(rng, merchant.low, merchant.high), merchant)
+                self._card(
+                    self._card_account(day),
+                    "transport",
+                    day,
+                    _money(rng, merchant.low, merchant.high),
+                    merchant,
+                )
             if self.has_car and rng.random() < 0.07:
                 merchant = rng.choice(loc.fuel)
-                self._card(self.checking, "fuel", day, _money(rng, merchant.low, merchant.high, skew=0.6),
-                           merchant)
+                self._card(
+                    self.checking,
+                    "fuel",
+                    day,
+                    _money(rng, merchant.low, merchant.high, skew=0.6),
+                    merchant,
+                )
             if rng.random() < 0.07 * a:
                 self._online_order(day)
             if rng.random() < 0.1:
                 merchant = rng.choice(loc.drugstores)
-                self._card(self.checking, "drugstore", day,
-                           _money(rng, merchant.low, merchant.high), merchant)
+                self._card(
+                    self.checking,
+                    "drugstore",
+                    day,
+                    _money(rng, merchant.low, merchant.high),
+                    merchant,
+                )
             if rng.random() < (0.1 if wd == 5 else 0.04) * a:
                 merchant = rng.choice(loc.shops)
-                self._card(self._card_account(day), "shopping", day,
-                           _money(rng, merchant.low, merchant.high, skew=0.15), merchant)
+                self._card(
+                    self._card_account(day),
+                    "shopping",
+                    day,
+                    _money(rng, merchant.low, merchant.high, skew=0.15),
+                    merchant,
+                )
             if rng.random() < 0.03:
                 merchant = rng.choice(_APPS)
                 amount = (rng.randint(0, 9) * 100 + 99) * loc.scale
@@ -1080,19 +1484,29 @@ class _Consumer:
             if rng.random() < 0.5:
                 labels["customer-id"] = _digits(rng, 8)
         amount = _money(rng, merchant.low, merchant.high, skew=0.2)
-        tx = self._card(self._card_account(day), "online", day, amount, merchant, fields,
-                        labels=labels)
+        tx = self._card(
+            self._card_account(day), "online", day, amount, merchant, fields, labels=labels
+        )
         if refund:
             tx.event["state"] = PROCESSED
         refund = rng.random() < 0.12 if refund is None else refund
         refund_day = day + timedelta(days=rng.randint(5, 20))
         if refund and refund_day <= self.end and tx.event["state"] == PROCESSED:
-            acc = self.accounts[CHECKING if tx.event["insights_account_id"] == self.checking.id
-                                else CREDIT_CARD]
+            acc = self.accounts[
+                CHECKING if tx.event["insights_account_id"] == self.checking.id else CREDIT_CARD
+            ]
             partial = rng.random() < 0.3
-            self._card(acc, "refund", refund_day,
-                       round(amount * rng.uniform(0.3, 0.7)) if partial else amount, merchant,
-                       fields, labels=labels, direction=CREDIT, descriptor=merchant.refund)
+            self._card(
+                acc,
+                "refund",
+                refund_day,
+                round(amount * rng.uniform(0.3, 0.7)) if partial else amount,
+                merchant,
+                fields,
+                labels=labels,
+                direction=CREDIT,
+                descriptor=merchant.refund,
+            )
         return tx
 
     def _atm(self, day: date) -> None:
@@ -1103,10 +1517,19 @@ class _Consumer:
         booked = _next_business_day(day)
         if booked > self.end:
             return
-        self._add(self.checking, "atm", booked=booked, value=day,
-                  amount=rng.choice(loc.atm_amounts) * 100, direction=DEBIT, method=CASH,
-                  reference=ref, unstructured=ref,
-                  counter_party=_cp(loc.atm_holder or bank[0], loc.country), btc="CWDL")
+        self._add(
+            self.checking,
+            "atm",
+            booked=booked,
+            value=day,
+            amount=rng.choice(loc.atm_amounts) * 100,
+            direction=DEBIT,
+            method=CASH,
+            reference=ref,
+            unstructured=ref,
+            counter_party=_cp(loc.atm_holder or bank[0], loc.country),
+            btc="CWDL",
+        )
 
     def _p2p(self, day: date, friend: str, friend_iban: str, direction: str) -> None:
         rng, loc = self.rng, self.locale
@@ -1121,9 +1544,19 @@ class _Consumer:
             cp = _cp(friend, "DE", iban=friend_iban)
         else:
             cp = _cp(friend, loc.country)  # Vipps / Swish: only the name is known
-        self._add(self.checking, "p2p", booked=booked, value=booked, amount=amount,
-                  direction=direction, method=TRANSFER, reference=ref, unstructured=ref,
-                  counter_party=cp, btc="PMNT" if direction == DEBIT else "RCDT")
+        self._add(
+            self.checking,
+            "p2p",
+            booked=booked,
+            value=booked,
+            amount=amount,
+            direction=direction,
+            method=TRANSFER,
+            reference=ref,
+            unstructured=ref,
+            counter_party=cp,
+            btc="PMNT" if direction == DEBIT else "RCDT",
+        )
 
     def _zero_amount_verifications(self) -> None:
         rng = self.rng
@@ -1131,8 +1564,7 @@ class _Consumer:
         for _ in range(rng.randint(1, 3)):
             day = self.checking.start + timedelta(days=rng.randint(0, span))
             merchant = rng.choice(_VERIFICATIONS)
-            self._card(self._card_account(day), "verification", day, 0, merchant,
-                       direction=CREDIT)
+            self._card(self._card_account(day), "verification", day, 0, merchant, direction=CREDIT)
 
     def _scenarios(self) -> None:
         """Rarer situations; consumer 0 always has each of them so every data set does."""
@@ -1145,36 +1577,63 @@ class _Consumer:
         # A pay-at-pump pre-authorisation that was released (CANCELED) before the real charge.
         if always or (self.has_car and rng.random() < 0.5):
             day = self.checking.start + timedelta(
-                days=rng.randint(0, max(0, (self.end - self.checking.start).days - 10)))
+                days=rng.randint(0, max(0, (self.end - self.checking.start).days - 10))
+            )
             merchant = rng.choice(loc.fuel)
             fields = self._fields(day)
             pre = self._card(self.checking, "fuel", day, 150 * 100 * loc.scale, merchant, fields)
             pre.event["state"] = CANCELED
-            self._card(self.checking, "fuel", day, _money(rng, merchant.low, merchant.high, skew=0.6),
-                       merchant, fields)
+            self._card(
+                self.checking,
+                "fuel",
+                day,
+                _money(rng, merchant.low, merchant.high, skew=0.6),
+                merchant,
+                fields,
+            )
         # A direct debit bounced (FAILED), is collected again a week later, and costs a fee.
         if always or rng.random() < 0.4:
-            candidates = [tx for tx in self.txs
-                          if tx.kind == "subscription" and tx.event["method"] == DIRECT_DEBIT
-                          and tx.event["state"] == PROCESSED
-                          and tx.day + timedelta(days=12) < self.end - timedelta(days=PENDING_WINDOW_DAYS)]
+            candidates = [
+                tx
+                for tx in self.txs
+                if tx.kind == "subscription"
+                and tx.event["method"] == DIRECT_DEBIT
+                and tx.event["state"] == PROCESSED
+                and tx.day + timedelta(days=12) < self.end - timedelta(days=PENDING_WINDOW_DAYS)
+            ]
             if candidates:
                 failed = rng.choice(candidates)
                 failed.event["state"] = FAILED
                 ev = failed.event
                 retry_day = _next_business_day(failed.day + timedelta(days=rng.randint(5, 10)))
-                self._add(self.checking, "subscription", booked=retry_day, value=retry_day,
-                          amount=ev["amount"]["amount"], direction=DEBIT, method=DIRECT_DEBIT,
-                          reference=ev["reference"],
-                          unstructured=(ev.get("bank_references") or {}).get("unstructured"),
-                          counter_party=ev["counter_party"], btc="DDBT")
+                self._add(
+                    self.checking,
+                    "subscription",
+                    booked=retry_day,
+                    value=retry_day,
+                    amount=ev["amount"]["amount"],
+                    direction=DEBIT,
+                    method=DIRECT_DEBIT,
+                    reference=ev["reference"],
+                    unstructured=(ev.get("bank_references") or {}).get("unstructured"),
+                    counter_party=ev["counter_party"],
+                    btc="DDBT",
+                )
                 template, fee = loc.return_fee
                 fee_day = _next_business_day(failed.day + timedelta(days=2))
-                self._add(self.checking, "fee", booked=fee_day, value=fee_day,
-                          amount=_cents(fee), direction=DEBIT, method="UNKNOWN",
-                          reference=template.format_map(self._fields(fee_day)),
-                          counter_party=_cp(self.checking.bank[0], loc.country), btc="CHRG",
-                          force_btc=True)
+                self._add(
+                    self.checking,
+                    "fee",
+                    booked=fee_day,
+                    value=fee_day,
+                    amount=_cents(fee),
+                    direction=DEBIT,
+                    method="UNKNOWN",
+                    reference=template.format_map(self._fields(fee_day)),
+                    counter_party=_cp(self.checking.bank[0], loc.country),
+                    btc="CHRG",
+                    force_btc=True,
+                )
         # A merchant terminal charged twice; the duplicate is later deleted (see corrections).
         if always:
             day = max(self.checking.start, self.end - timedelta(days=2))
@@ -1188,8 +1647,11 @@ class _Consumer:
         """The same payment once more, under new bank and insights ids."""
         acc = next(a for a in self.accounts.values() if a.id == tx.event["insights_account_id"])
         ob_id = self._ob_id(acc)
-        event = dict(tx.event, ob_transaction_id=ob_id,
-                     insights_transaction_id=str(uuid5(NAMESPACE, f"transaction/{acc.id}/{ob_id}")))
+        event = dict(
+            tx.event,
+            ob_transaction_id=ob_id,
+            insights_transaction_id=str(uuid5(NAMESPACE, f"transaction/{acc.id}/{ob_id}")),
+        )
         clone = _Tx(event, kind, len(self.txs))
         self.txs.append(clone)
         return clone
@@ -1204,7 +1666,11 @@ class _Consumer:
         balances: dict[date, int] = {}
         for tx in self.txs:
             ev = tx.event
-            if ev["insights_account_id"] != card.id or ev["state"] != PROCESSED or tx.kind == "own_transfer":
+            if (
+                ev["insights_account_id"] != card.id
+                or ev["state"] != PROCESSED
+                or tx.kind == "own_transfer"
+            ):
                 continue
             sign = 1 if ev["type"] == DEBIT else -1
             month = tx.day.replace(day=1)
@@ -1214,15 +1680,26 @@ class _Consumer:
                 continue
             day = _add_months(month, 1).replace(day=day_of_month)
             fields = self._fields(month)
-            self._transfer(self.checking, card, day, balance,
-                           loc.settle_out_ref.format_map(fields),
-                           loc.settle_in_ref.format_map(fields), method=DIRECT_DEBIT)
+            self._transfer(
+                self.checking,
+                card,
+                day,
+                balance,
+                loc.settle_out_ref.format_map(fields),
+                loc.settle_in_ref.format_map(fields),
+                method=DIRECT_DEBIT,
+            )
 
     def _ensure_pending(self) -> None:
         if any(tx.event["state"] == PENDING and tx.kind != "duplicate" for tx in self.txs):
             return
-        cards = [tx for tx in self.txs if tx.event["method"] == CARD and tx.event["state"] == PROCESSED
-                 and tx.event["amount"]["amount"] > 0]
+        cards = [
+            tx
+            for tx in self.txs
+            if tx.event["method"] == CARD
+            and tx.event["state"] == PROCESSED
+            and tx.event["amount"]["amount"] > 0
+        ]
         if cards:
             max(cards, key=lambda tx: (tx.day, tx.seq)).event["state"] = PENDING
 
@@ -1230,8 +1707,14 @@ class _Consumer:
 # --------------------------------------------------------------------------- public API
 
 
-def generate_sample_data(*, consumers: int = 5, months: int = 13, end_date: date | None = None,
-                         seed: int = 7, corrections: bool = True) -> SampleDataSet:
+def generate_sample_data(
+    *,
+    consumers: int = 5,
+    months: int = 13,
+    end_date: date | None = None,
+    seed: int = 7,
+    corrections: bool = True,
+) -> SampleDataSet:
     """Generate accounts and transactions for `consumers` consumers over `months` months.
 
     The data covers the `months` months that end on `end_date` (default: today, UTC). Events
@@ -1269,8 +1752,9 @@ def generate_sample_data(*, consumers: int = 5, months: int = 13, end_date: date
 def _corrections(rng: random.Random, built: list[_Consumer]) -> list[dict]:
     out: list[dict] = []
     for consumer in built[:2]:
-        pending = [tx for tx in consumer.txs
-                   if tx.event["state"] == PENDING and tx.kind != "duplicate"]
+        pending = [
+            tx for tx in consumer.txs if tx.event["state"] == PENDING and tx.kind != "duplicate"
+        ]
         if pending:
             tx = min(pending, key=lambda t: (t.day, t.seq))
             settled = dict(tx.event, state=PROCESSED)
@@ -1287,14 +1771,29 @@ def _corrections(rng: random.Random, built: list[_Consumer]) -> list[dict]:
         meal = rng.choice(meals[-30:])
         amount = meal.event["amount"]
         tip = max(100, round(amount["amount"] * rng.uniform(0.05, 0.15) / 50) * 50)
-        out.append(dict(meal.event, amount={"amount": amount["amount"] + tip,
-                                            "currency": amount["currency"]}))
+        out.append(
+            dict(
+                meal.event,
+                amount={"amount": amount["amount"] + tip, "currency": amount["currency"]},
+            )
+        )
     for tx in first.txs:
         if tx.kind == "duplicate":
             ev = tx.event
-            delete = {key: ev[key] for key in (
-                "insights_consumer_id", "insights_account_id", "insights_transaction_id",
-                "ob_transaction_id", "booking_date", "value_date", "amount", "type") if key in ev}
+            delete = {
+                key: ev[key]
+                for key in (
+                    "insights_consumer_id",
+                    "insights_account_id",
+                    "insights_transaction_id",
+                    "ob_transaction_id",
+                    "booking_date",
+                    "value_date",
+                    "amount",
+                    "type",
+                )
+                if key in ev
+            }
             delete |= {"state": CANCELED, "deleted": True}
             out.append(delete)
     # At-least-once delivery: the latest salary arrives a second time, unchanged.
@@ -1304,10 +1803,24 @@ def _corrections(rng: random.Random, built: list[_Consumer]) -> list[dict]:
     return out
 
 
-_KEY_ORDER = ("insights_consumer_id", "insights_account_id", "insights_transaction_id",
-              "ob_transaction_id", "booking_date", "value_date", "amount", "type", "state",
-              "method", "reference", "bank_references", "bank_transaction_code", "counter_party",
-              "labels", "deleted")
+_KEY_ORDER = (
+    "insights_consumer_id",
+    "insights_account_id",
+    "insights_transaction_id",
+    "ob_transaction_id",
+    "booking_date",
+    "value_date",
+    "amount",
+    "type",
+    "state",
+    "method",
+    "reference",
+    "bank_references",
+    "bank_transaction_code",
+    "counter_party",
+    "labels",
+    "deleted",
+)
 
 
 def _ordered_keys(event: dict) -> list[str]:
@@ -1329,19 +1842,25 @@ def write_jsonl(path: Path, records: Iterable[dict]) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Command line: write accounts.jsonl and transactions.jsonl into a directory."""
-    parser = argparse.ArgumentParser(prog="python -m workers.sample_data", description=__doc__
-                                     .split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m workers.sample_data", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("--out", type=Path, required=True, help="output directory")
     parser.add_argument("--consumers", type=int, default=5)
     parser.add_argument("--months", type=int, default=13)
-    parser.add_argument("--end-date", type=date.fromisoformat, default=None,
-                        help="YYYY-MM-DD, default today (UTC)")
+    parser.add_argument(
+        "--end-date", type=date.fromisoformat, default=None, help="YYYY-MM-DD, default today (UTC)"
+    )
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--no-corrections", action="store_true")
     args = parser.parse_args(argv)
-    data = generate_sample_data(consumers=args.consumers, months=args.months,
-                                end_date=args.end_date, seed=args.seed,
-                                corrections=not args.no_corrections)
+    data = generate_sample_data(
+        consumers=args.consumers,
+        months=args.months,
+        end_date=args.end_date,
+        seed=args.seed,
+        corrections=not args.no_corrections,
+    )
     n_accounts = write_jsonl(args.out / "accounts.jsonl", data.accounts)
     n_transactions = write_jsonl(args.out / "transactions.jsonl", data.transactions)
     print(f"wrote {n_accounts} accounts and {n_transactions} transactions to {args.out}")

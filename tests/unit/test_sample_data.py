@@ -26,16 +26,41 @@ END = date(2024, 6, 12)
 MONTHS = 13
 START = date(2023, 5, 13)  # the day after END minus 13 months
 
-REQUIRED = ("insights_consumer_id", "insights_account_id", "insights_transaction_id", "amount",
-            "type")
+REQUIRED = (
+    "insights_consumer_id",
+    "insights_account_id",
+    "insights_transaction_id",
+    "amount",
+    "type",
+)
 TRANSACTION_KEYS = {
-    "insights_consumer_id", "insights_account_id", "insights_transaction_id", "ob_transaction_id",
-    "booking_date", "value_date", "amount", "type", "state", "method", "reference",
-    "bank_references", "bank_transaction_code", "counter_party", "labels", "deleted",
+    "insights_consumer_id",
+    "insights_account_id",
+    "insights_transaction_id",
+    "ob_transaction_id",
+    "booking_date",
+    "value_date",
+    "amount",
+    "type",
+    "state",
+    "method",
+    "reference",
+    "bank_references",
+    "bank_transaction_code",
+    "counter_party",
+    "labels",
+    "deleted",
 }
 ACCOUNT_KEYS = {
-    "insights_consumer_id", "insights_account_id", "deleted", "currency", "iban", "holder_name",
-    "data_available_from", "data_available_to", "refreshed_at",
+    "insights_consumer_id",
+    "insights_account_id",
+    "deleted",
+    "currency",
+    "iban",
+    "holder_name",
+    "data_available_from",
+    "data_available_to",
+    "refreshed_at",
 }
 STATES = {"PROCESSED", "PENDING", "CANCELED", "FAILED", "UNKNOWN"}
 METHODS = {"CARD", "TRANSFER", "DIRECT_DEBIT", "STANDING_ORDER", "CASH", "UNKNOWN"}
@@ -91,8 +116,9 @@ def _check_contract(data: SampleDataSet, end: date) -> None:
         UUID(account["insights_account_id"])
         assert account["deleted"] is False
         assert account["currency"] in {"EUR", "NOK", "SEK"}
-        assert account["iban"] is None or re.fullmatch(r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}",
-                                                        account["iban"])
+        assert account["iban"] is None or re.fullmatch(
+            r"[A-Z]{2}\d{2}[A-Z0-9]{11,30}", account["iban"]
+        )
         assert account["holder_name"]
         assert date.fromisoformat(account["data_available_from"]) <= end
         assert date.fromisoformat(account["data_available_to"]) == end
@@ -126,8 +152,9 @@ def _check_contract(data: SampleDataSet, end: date) -> None:
         days = [date.fromisoformat(event[k]) for k in ("booking_date", "value_date") if k in event]
         assert all(first <= d <= end for d in days), (event, first)
         if "booking_date" in event and "value_date" in event:
-            lag = (date.fromisoformat(event["booking_date"])
-                   - date.fromisoformat(event["value_date"])).days
+            lag = (
+                date.fromisoformat(event["booking_date"]) - date.fromisoformat(event["value_date"])
+            ).days
             assert 0 <= lag <= 4, event
         if "bank_references" in event:
             assert isinstance(event["bank_references"]["unstructured"], str)
@@ -158,15 +185,19 @@ def test_a_different_seed_gives_different_data(data: SampleDataSet) -> None:
     other = generate_sample_data(end_date=END, seed=8)
     assert other.transactions != data.transactions
     assert {a["insights_consumer_id"] for a in other.accounts}.isdisjoint(
-        a["insights_consumer_id"] for a in data.accounts)
+        a["insights_consumer_id"] for a in data.accounts
+    )
 
 
 def test_first_consumers_do_not_depend_on_the_number_of_consumers(data: SampleDataSet) -> None:
     two = generate_sample_data(end_date=END, consumers=2, corrections=False)
     ids = {a["insights_consumer_id"] for a in two.accounts}
     assert two.accounts == [a for a in data.accounts if a["insights_consumer_id"] in ids]
-    subset = [t for t in generate_sample_data(end_date=END, corrections=False).transactions
-              if t["insights_consumer_id"] in ids]
+    subset = [
+        t
+        for t in generate_sample_data(end_date=END, corrections=False).transactions
+        if t["insights_consumer_id"] in ids
+    ]
     assert two.transactions == subset
 
 
@@ -197,17 +228,21 @@ def test_events_follow_the_contract(data: SampleDataSet) -> None:
     _check_contract(data, END)
 
 
-@pytest.mark.parametrize(("seed", "end", "months"), [
-    (1, date(2024, 2, 29), 13),
-    (2, date(2023, 12, 31), 13),
-    (3, date(2025, 1, 4), 6),
-    (42, date(2024, 6, 30), 2),
-])
+@pytest.mark.parametrize(
+    ("seed", "end", "months"),
+    [
+        (1, date(2024, 2, 29), 13),
+        (2, date(2023, 12, 31), 13),
+        (3, date(2025, 1, 4), 6),
+        (42, date(2024, 6, 30), 2),
+    ],
+)
 def test_contract_holds_for_other_seeds_and_ranges(seed: int, end: date, months: int) -> None:
     sample = generate_sample_data(seed=seed, end_date=end, months=months)
     _check_contract(sample, end)
-    _check_corrections(sample, generate_sample_data(seed=seed, end_date=end, months=months,
-                                                    corrections=False))
+    _check_corrections(
+        sample, generate_sample_data(seed=seed, end_date=end, months=months, corrections=False)
+    )
 
 
 def test_date_range_covers_the_requested_months(data: SampleDataSet) -> None:
@@ -244,9 +279,9 @@ def test_ids_are_unique_without_corrections(plain: SampleDataSet) -> None:
 
 
 def _check_corrections(data: SampleDataSet, plain: SampleDataSet) -> None:
-    main = data.transactions[:len(plain.transactions)]
+    main = data.transactions[: len(plain.transactions)]
     assert main == plain.transactions
-    tail = data.transactions[len(plain.transactions):]
+    tail = data.transactions[len(plain.transactions) :]
     assert 3 <= len(tail) <= 6
     originals = {t["insights_transaction_id"]: t for t in main}
     assert all(t["insights_transaction_id"] in originals for t in tail)
@@ -257,19 +292,34 @@ def _check_corrections(data: SampleDataSet, plain: SampleDataSet) -> None:
     for key in (*REQUIRED, "ob_transaction_id"):
         assert deletes[0][key] == deleted[key]
     # It deletes a duplicate: the same charge under another id on the same account and day.
-    twins = [t for t in main if t is not deleted and t["reference"] == deleted["reference"]
-             and t["amount"] == deleted["amount"] and _day(t) == _day(deleted)
-             and t["insights_account_id"] == deleted["insights_account_id"]]
+    twins = [
+        t
+        for t in main
+        if t is not deleted
+        and t["reference"] == deleted["reference"]
+        and t["amount"] == deleted["amount"]
+        and _day(t) == _day(deleted)
+        and t["insights_account_id"] == deleted["insights_account_id"]
+    ]
     assert twins
 
-    settled = [t for t in tail if originals[t["insights_transaction_id"]]["state"] == "PENDING"
-               and t["state"] == "PROCESSED" and not t.get("deleted")]
+    settled = [
+        t
+        for t in tail
+        if originals[t["insights_transaction_id"]]["state"] == "PENDING"
+        and t["state"] == "PROCESSED"
+        and not t.get("deleted")
+    ]
     assert settled
     assert all("booking_date" in t for t in settled)
-    corrected = [t for t in tail if t["amount"] != originals[t["insights_transaction_id"]]["amount"]]
+    corrected = [
+        t for t in tail if t["amount"] != originals[t["insights_transaction_id"]]["amount"]
+    ]
     assert len(corrected) == 1
-    assert corrected[0]["amount"]["amount"] > originals[corrected[0]["insights_transaction_id"]][
-        "amount"]["amount"]
+    assert (
+        corrected[0]["amount"]["amount"]
+        > originals[corrected[0]["insights_transaction_id"]]["amount"]["amount"]
+    )
     redelivered = [t for t in tail if t == originals[t["insights_transaction_id"]]]
     assert len(redelivered) == 1
 
@@ -281,8 +331,11 @@ def test_corrections_follow_the_main_stream(data: SampleDataSet, plain: SampleDa
 def test_effective_transactions_apply_replacements_and_deletes(data: SampleDataSet) -> None:
     effective = data.effective_transactions()
     ids = [t["insights_transaction_id"] for t in effective]
-    assert len(ids) == len(set(ids)) == len({t["insights_transaction_id"]
-                                             for t in data.transactions}) - 1
+    assert (
+        len(ids)
+        == len(set(ids))
+        == len({t["insights_transaction_id"] for t in data.transactions}) - 1
+    )
     deleted_id = next(t["insights_transaction_id"] for t in data.transactions if t.get("deleted"))
     assert deleted_id not in ids
     last = {t["insights_transaction_id"]: t for t in data.transactions}
@@ -306,8 +359,9 @@ def test_salary_every_month_on_a_business_day(plain: SampleDataSet) -> None:
     for events in _by_consumer(plain.transactions).values():
         salaries = [t for t in events if _code(t) == "SALA"]
         assert all(t["type"] == "CREDIT" and t["method"] == "TRANSFER" for t in salaries)
-        assert all(t["counter_party"]["holder_name"] and t["counter_party"]["iban"]
-                   for t in salaries)
+        assert all(
+            t["counter_party"]["holder_name"] and t["counter_party"]["iban"] for t in salaries
+        )
         assert all(_day(t).weekday() < 5 for t in salaries)
         months = Counter((_day(t).year, _day(t).month) for t in salaries)
         assert all(n == 1 for n in months.values())
@@ -318,8 +372,13 @@ def test_salary_every_month_on_a_business_day(plain: SampleDataSet) -> None:
 def test_rent_monthly_to_a_private_landlord(plain: SampleDataSet) -> None:
     own_ibans = {a["iban"] for a in plain.accounts}
     for events in _by_consumer(plain.transactions).values():
-        rent = [t for t in events if t["method"] == "STANDING_ORDER" and t["type"] == "DEBIT"
-                and t["counter_party"]["iban"] not in own_ibans]
+        rent = [
+            t
+            for t in events
+            if t["method"] == "STANDING_ORDER"
+            and t["type"] == "DEBIT"
+            and t["counter_party"]["iban"] not in own_ibans
+        ]
         months = Counter((_day(t).year, _day(t).month) for t in rent)
         assert set(_full_months(START, END)) <= set(months)
         assert all(n == 1 for n in months.values())
@@ -346,13 +405,19 @@ def test_subscriptions_with_a_price_change(plain: SampleDataSet) -> None:
         assert len([t for t in events if PHONE.search(t["reference"])]) >= MONTHS - 1
     assert changed >= 1  # consumer 0 always has one
     references = {t["reference"] for t in plain.transactions}
-    assert any(re.fullmatch(r"(NETFLIX\.COM 866-579-7172|PAYPAL \*SPOTIFY|Spotify P\w+)", r)
-               for r in references)
+    assert any(
+        re.fullmatch(r"(NETFLIX\.COM 866-579-7172|PAYPAL \*SPOTIFY|Spotify P\w+)", r)
+        for r in references
+    )
 
 
 def test_yearly_insurance(plain: SampleDataSet) -> None:
     for events in _by_consumer(plain.transactions).values():
-        yearly = [t for t in events if re.search(r"Jahresbeitrag|Kfz|bilfors|innbofors|hemfors", t["reference"])]
+        yearly = [
+            t
+            for t in events
+            if re.search(r"Jahresbeitrag|Kfz|bilfors|innbofors|hemfors", t["reference"])
+        ]
         assert 1 <= len(yearly) <= 2
         assert all(t["method"] == "DIRECT_DEBIT" for t in yearly)
 
@@ -369,8 +434,10 @@ def test_weekly_groceries(plain: SampleDataSet) -> None:
 
 def test_descriptors_look_like_bank_data(data: SampleDataSet) -> None:
     refs = " ".join(t.get("reference") or "" for t in data.transactions)
-    for pattern in (r"Sagt Danke \d{5}|SAGT DANKE \d{5}|REMA 1000|ICA ",
-                    r"AMZN Mktp DE\*[A-Z0-9]{6}|AMAZON\.SE\*|KOMPLETT\.NO|CDON\.COM"):
+    for pattern in (
+        r"Sagt Danke \d{5}|SAGT DANKE \d{5}|REMA 1000|ICA ",
+        r"AMZN Mktp DE\*[A-Z0-9]{6}|AMAZON\.SE\*|KOMPLETT\.NO|CDON\.COM",
+    ):
         assert re.search(pattern, refs), pattern
 
 
@@ -383,16 +450,22 @@ def test_states(plain: SampleDataSet) -> None:
     assert any("booking_date" not in t for t in pending)
     # Every consumer has something pending at the end of the range.
     assert {t["insights_consumer_id"] for t in pending} == {
-        a["insights_consumer_id"] for a in plain.accounts}
+        a["insights_consumer_id"] for a in plain.accounts
+    }
 
 
 def test_failed_direct_debit_is_collected_again(plain: SampleDataSet) -> None:
     failed = [t for t in plain.transactions if t["state"] == "FAILED"]
     for t in failed:
         assert t["method"] == "DIRECT_DEBIT"
-        retries = [r for r in plain.transactions if r["reference"] == t["reference"]
-                   and r["insights_account_id"] == t["insights_account_id"]
-                   and r["state"] == "PROCESSED" and 0 < (_day(r) - _day(t)).days <= 14]
+        retries = [
+            r
+            for r in plain.transactions
+            if r["reference"] == t["reference"]
+            and r["insights_account_id"] == t["insights_account_id"]
+            and r["state"] == "PROCESSED"
+            and 0 < (_day(r) - _day(t)).days <= 14
+        ]
         assert retries
 
 
@@ -415,8 +488,11 @@ def test_labels(plain: SampleDataSet) -> None:
 
 def test_refunds_come_from_the_shop_of_the_order(plain: SampleDataSet) -> None:
     for events in _by_consumer(plain.transactions).values():
-        orders = {tuple(sorted(t["labels"].items())): t for t in events
-                  if "labels" in t and t["type"] == "DEBIT"}
+        orders = {
+            tuple(sorted(t["labels"].items())): t
+            for t in events
+            if "labels" in t and t["type"] == "DEBIT"
+        }
         refunds = [t for t in events if "labels" in t and t["type"] == "CREDIT"]
         assert refunds
         for refund in refunds:
@@ -442,9 +518,13 @@ def test_transfers_between_own_accounts(plain: SampleDataSet) -> None:
             target = by_iban.get(out["counter_party"]["iban"])
             if out["type"] != "DEBIT" or target is None:
                 continue
-            matches = [c for c in credits if c["insights_account_id"] == target
-                       and c["amount"] == out["amount"]
-                       and 0 <= (_day(c) - _day(out)).days <= 3]
+            matches = [
+                c
+                for c in credits
+                if c["insights_account_id"] == target
+                and c["amount"] == out["amount"]
+                and 0 <= (_day(c) - _day(out)).days <= 3
+            ]
             assert matches, out
             pairs += 1
     assert pairs >= PARTIAL_ACCOUNT_MONTHS  # at least consumer 0's new savings account
@@ -466,7 +546,9 @@ def test_partial_coverage_account(plain: SampleDataSet) -> None:
     opened = date.fromisoformat(account["data_available_from"])
     year, month0 = divmod(END.year * 12 + END.month - 1 - PARTIAL_ACCOUNT_MONTHS, 12)
     assert opened == date(year, month0 + 1, END.day)
-    own = [t for t in plain.transactions if t["insights_account_id"] == account["insights_account_id"]]
+    own = [
+        t for t in plain.transactions if t["insights_account_id"] == account["insights_account_id"]
+    ]
     assert own and min(_day(t) for t in own) >= opened
 
 
@@ -487,5 +569,14 @@ def test_written_files_are_byte_identical(tmp_path) -> None:
     for name in ("a", "b"):
         sample = generate_sample_data(end_date=END, consumers=2)
         write_jsonl(tmp_path / name / "transactions.jsonl", sample.transactions)
-    assert ((tmp_path / "a" / "transactions.jsonl").read_bytes()
-            == (tmp_path / "b" / "transactions.jsonl").read_bytes())
+    assert (tmp_path / "a" / "transactions.jsonl").read_bytes() == (
+        tmp_path / "b" / "transactions.jsonl"
+    ).read_bytes()
+
+
+def test_events_validate_against_the_contract_models(data: SampleDataSet) -> None:
+    contract = pytest.importorskip("schemas.contract")
+    for account in data.accounts:
+        contract.AccountEvent.model_validate_json(json.dumps(account))
+    for event in data.transactions:
+        contract.TransactionEvent.model_validate_json(json.dumps(event))
