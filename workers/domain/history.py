@@ -9,9 +9,17 @@ Layout (docs/architecture.md, "State layout"):
 * Every record carries the position of the event that wrote it (``_src``: source partition id,
   ``_off``: offset) so that a replay of any stretch of the input is recognised and skipped.
   A deletion is kept as a tombstone record for the same reason; retention removes it later.
-* The per-consumer index (which transactions exist, their dates and accounts, the newest date)
-  is derived from the records, held in memory and rebuilt from the store after recovery. It is
-  never written to a changelog.
+* Retention removes a record only once every version the transaction ever had is older than
+  the window (``_max``: the latest day of any version, kept when it differs from the current
+  day). Until then an out-of-window transaction is a tombstone, so that a replay of an earlier
+  version dated inside the window is still recognised by the record's position.
+* Deleting an account writes only the account's tombstone. Its transactions stay stored (until
+  retention or their own deletion) and are hidden from every query while the account is
+  deleted. Writing tombstones into the transactions instead would mix positions of two topics
+  that Kafka does not order against each other, and replays could not be told apart.
+* The per-consumer index (which transactions exist, their dates and accounts, the newest date,
+  the deleted accounts) is derived from the records, held in memory and rebuilt from the store
+  after recovery. It is never written to a changelog.
 
 Nothing here imports Faust: the store is anything with ``get``, ``set`` and ``delete``.
 """
@@ -33,7 +41,8 @@ OFFSET = "_off"
 TIMESTAMP = "_ts"
 HIGH_WATER = "_hw"
 DELETED = "_deleted"
-BOOKKEEPING = (SOURCE, OFFSET, TIMESTAMP, HIGH_WATER, DELETED)
+MAX_DAY = "_max"
+BOOKKEEPING = (SOURCE, OFFSET, TIMESTAMP, HIGH_WATER, DELETED, MAX_DAY)
 
 
 class RecordStore(Protocol):
@@ -89,12 +98,14 @@ class _TxnMeta:
     source: str
     offset: int
     deleted: bool
+    max_day: str  # the latest day of any version of the transaction; retention keeps it till then
 
 
 @dataclass(slots=True)
 class _ConsumerIndex:
     transactions: dict[str, _TxnMeta] = field(default_factory=dict)
     accounts: set[str] = field(default_factory=set)  # ids with an account record
+    deleted_accounts: set[str] = field(default_factory=set)  # their transactions are hidden
     newest_day: str | None = None
 
 
@@ -165,11 +176,14 @@ class TransactionHistory:
             high_water = max(meta.day, record.get(HIGH_WATER) or meta.day)
             if index.newest_day is None or high_water > index.newest_day:
                 index.newest_day = high_water
-        for key in (key for key, _ in account_items):
+        for key, record in account_items:
             consumer_id, account_id = split_key(key)
             if keep_consumer is not None and not keep_consumer(consumer_id):
                 continue
-            self._index.setdefault(consumer_id, _ConsumerIndex()).accounts.add(account_id)
+            index = self._index.setdefault(consumer_id, _ConsumerIndex())
+            index.accounts.add(account_id)
+            if record.get(DELETED):
+                index.deleted_accounts.add(account_id)
 
     def forget_consumers(self, keep_consumer) -> None:
         """Drop index entries of consumers this worker no longer owns."""
@@ -180,12 +194,15 @@ class TransactionHistory:
         return sorted(self._index)
 
     def transaction_count(self, consumer_id: str, include_deleted: bool = False) -> int:
+        """Transactions visible in reports; with include_deleted, every stored record."""
         index = self._index.get(consumer_id)
         if index is None:
             return 0
         if include_deleted:
             return len(index.transactions)
-        return sum(1 for meta in index.transactions.values() if not meta.deleted)
+        hidden = index.deleted_accounts
+        return sum(1 for meta in index.transactions.values()
+                   if not meta.deleted and meta.account_id not in hidden)
 
     def newest_day(self, consumer_id: str) -> str | None:
         index = self._index.get(consumer_id)
@@ -214,8 +231,11 @@ class TransactionHistory:
         day = event.get("booking_date") or event["value_date"]
         cutoff = self.cutoff_day(consumer_id)
         if cutoff is not None and day < cutoff:
-            if existing is not None:
-                self._remove(index, consumer_id, txn_id)
+            if existing is not None and not existing.deleted:
+                # Moved out of the window: hide it, but keep this position until retention
+                # passes every day the transaction had, so a replay of it stays recognised.
+                self._write_tombstone(index, consumer_id, txn_id, existing.account_id, day,
+                                      existing.max_day, position)
             return Outcome.EXPIRED
 
         deleted = bool(event.get("deleted"))
@@ -234,14 +254,17 @@ class TransactionHistory:
             if current is not None and client_view(current) == client_view(record):
                 return Outcome.UNCHANGED
 
+        max_day = max(existing.max_day, day) if existing is not None else day
         record[SOURCE] = position.source
         record[OFFSET] = position.offset
         record[TIMESTAMP] = position.timestamp_ms
         record[HIGH_WATER] = newest
+        if max_day != day:
+            record[MAX_DAY] = max_day
         self.transactions.set(key, record)
         index.transactions[txn_id] = _TxnMeta(day, event["insights_account_id"],
                                               position.timestamp_ms, position.source,
-                                              position.offset, deleted)
+                                              position.offset, deleted, max_day)
         if index.newest_day is None or newest > index.newest_day:
             index.newest_day = newest
             self._prune(index, consumer_id)
@@ -255,14 +278,36 @@ class TransactionHistory:
         cutoff = self.cutoff_day(consumer_id)
         if cutoff is None:
             return
-        for txn_id in [t for t, meta in index.transactions.items() if meta.day < cutoff]:
-            self._remove(index, consumer_id, txn_id)
+        for txn_id, meta in [(t, m) for t, m in index.transactions.items() if m.day < cutoff]:
+            if meta.max_day < cutoff:
+                self._remove(index, consumer_id, txn_id)
+            elif not meta.deleted:
+                # An earlier version is still inside the window (the date was moved back):
+                # hide the transaction but keep its position (see the module docstring).
+                self._write_tombstone(index, consumer_id, txn_id, meta.account_id, meta.day,
+                                      meta.max_day, SourcePosition(meta.source, meta.offset,
+                                                                   meta.timestamp_ms))
+
+    def _write_tombstone(self, index: _ConsumerIndex, consumer_id: str, txn_id: str,
+                         account_id: str, day: str, max_day: str,
+                         position: SourcePosition) -> None:
+        record: dict[str, Any] = {
+            "insights_transaction_id": txn_id, "insights_account_id": account_id,
+            "booking_date": day, DELETED: True, SOURCE: position.source,
+            OFFSET: position.offset, TIMESTAMP: position.timestamp_ms,
+            HIGH_WATER: index.newest_day,
+        }
+        if max_day != day:
+            record[MAX_DAY] = max_day
+        self.transactions.set(record_key(consumer_id, txn_id), record)
+        index.transactions[txn_id] = _TxnMeta(day, account_id, position.timestamp_ms,
+                                              position.source, position.offset, True, max_day)
 
     # ---- accounts ------------------------------------------------------------------------
 
     def apply_account(self, event: Mapping[str, Any], position: SourcePosition) -> str:
-        """Upsert or delete one AccountEvent. Deleting an account also deletes (tombstones)
-        its transactions, so a disconnected account leaves no data behind."""
+        """Upsert or delete one AccountEvent. A deleted account and its transactions are hidden
+        from every query until an AccountEvent without `deleted` brings the account back."""
         consumer_id = event["insights_consumer_id"]
         account_id = event["insights_account_id"]
         key = record_key(consumer_id, account_id)
@@ -282,21 +327,10 @@ class TransactionHistory:
         index = self._index.setdefault(consumer_id, _ConsumerIndex())
         index.accounts.add(account_id)
         if deleted:
-            for txn_id, meta in list(index.transactions.items()):
-                if meta.account_id == account_id and not meta.deleted:
-                    self._tombstone(index, consumer_id, txn_id, meta, position)
+            index.deleted_accounts.add(account_id)
             return Outcome.DELETED
+        index.deleted_accounts.discard(account_id)
         return Outcome.APPLIED
-
-    def _tombstone(self, index: _ConsumerIndex, consumer_id: str, txn_id: str, meta: _TxnMeta,
-                   position: SourcePosition) -> None:
-        record = {"insights_transaction_id": txn_id, "insights_account_id": meta.account_id,
-                  "booking_date": meta.day, DELETED: True, SOURCE: position.source,
-                  OFFSET: position.offset, TIMESTAMP: position.timestamp_ms,
-                  HIGH_WATER: index.newest_day}
-        self.transactions.set(record_key(consumer_id, txn_id), record)
-        index.transactions[txn_id] = _TxnMeta(meta.day, meta.account_id, position.timestamp_ms,
-                                              position.source, position.offset, True)
 
     # ---- queries -------------------------------------------------------------------------
 
@@ -305,8 +339,9 @@ class TransactionHistory:
         index = self._index.get(consumer_id)
         if index is None:
             return
+        hidden = index.deleted_accounts
         for txn_id, meta in index.transactions.items():
-            if meta.deleted or not (from_day <= meta.day <= to_day):
+            if meta.deleted or not (from_day <= meta.day <= to_day) or meta.account_id in hidden:
                 continue
             record = self.transactions.get(record_key(consumer_id, txn_id))
             if record is not None:
@@ -369,13 +404,15 @@ class TransactionHistory:
 
 
 def _meta_of(record: Mapping[str, Any]) -> _TxnMeta:
+    day = record.get("booking_date") or record["value_date"]
     return _TxnMeta(
-        day=record.get("booking_date") or record["value_date"],
+        day=day,
         account_id=record["insights_account_id"],
         timestamp_ms=record.get(TIMESTAMP) or 0,
         source=record.get(SOURCE, ""),
         offset=record.get(OFFSET, -1),
         deleted=bool(record.get(DELETED)),
+        max_day=max(day, record.get(MAX_DAY) or day),
     )
 
 
