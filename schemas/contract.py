@@ -166,6 +166,9 @@ class DeadLetter(BaseModel):
     error: ErrorBody
     source: DeadLetterSource
     value_base64: str
+    value_size: int | None = Field(default=None, description="size of the original value")
+    value_truncated: bool = Field(default=False, description=(
+        "value_base64 holds only the first 64 KiB; the record is whole in its source topic"))
     received_at: datetime
 
 

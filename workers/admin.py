@@ -35,6 +35,15 @@ def all_topics(settings: Settings) -> list[str]:
     return copartitioned_topics(settings) + [settings.topic(n) for n in OUTPUT_TOPICS]
 
 
+def is_reserved_topic(settings: Settings, name: str) -> bool:
+    """True for topics a client may not name as `reply_to`: the service's inputs, internal
+    re-key topics, the dead-letter topic, and Faust's own topics (changelogs, assignor)."""
+    if name == settings.topic("insights.report-replies.v1"):
+        return False
+    return (name in all_topics(settings) or name.startswith(f"{settings.app_id}-")
+            or name.startswith(settings.topic("insights.internal.")))
+
+
 async def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:
     """Create missing topics; fail loudly when a co-partitioned one has the wrong count."""
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers,

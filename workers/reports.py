@@ -7,6 +7,8 @@ comes back. Every readable request produces exactly one reply body.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -23,14 +25,17 @@ from workers.rpc import error_reply, field_errors, invalid_request, ok_reply
 
 log = logging.getLogger(__name__)
 
+_TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+
 
 @dataclass(frozen=True)
 class Peeked:
     """What can be read from a request record before full validation."""
 
     correlation_id: str
-    reply_to: str | None
+    reply_to: str | None  # a usable client topic, else None (reply on the default topic)
     consumer_id: str | None
+    reply_to_error: FieldError | None = None
 
 
 class Unreadable(Exception):
@@ -41,8 +46,12 @@ class Unreadable(Exception):
         self.code, self.message, self.errors = code, message, errors
 
 
-def peek(raw: bytes | None) -> Peeked:
-    """Read correlation id, reply topic and consumer id, or raise Unreadable."""
+def peek(raw: bytes | None, is_reserved_topic: Callable[[str], bool] = lambda _: False) -> Peeked:
+    """Read correlation id, reply topic and consumer id, or raise Unreadable.
+
+    A `reply_to` that is not a valid topic name, or that names one of the service's own topics,
+    is not used: the request is answered with a 400 on the default reply topic.
+    """
     if not raw:
         raise Unreadable("INVALID_JSON", "empty record value", [])
     try:
@@ -56,15 +65,27 @@ def peek(raw: bytes | None) -> Peeked:
         raise Unreadable("INVALID_ENVELOPE", "correlation_id is missing or invalid",
                          [FieldError("correlation_id", "a string of 1 to 128 characters is required")])
     reply_to = document.get("reply_to")
+    reply_to_error = None
+    if reply_to is not None:
+        if not isinstance(reply_to, str) or not _TOPIC_NAME.match(reply_to):
+            reply_to_error = FieldError("reply_to", "not a valid topic name "
+                                        "(1 to 249 of A-Z, a-z, 0-9, '.', '_', '-')")
+        elif is_reserved_topic(reply_to):
+            reply_to_error = FieldError("reply_to", "names a topic of the service itself")
+        if reply_to_error is not None:
+            reply_to = None
     body = document.get("request")
     consumer_id = body.get("insights_consumer_id") if isinstance(body, dict) else None
-    return Peeked(correlation_id,
-                  reply_to if isinstance(reply_to, str) else None,
-                  consumer_id if isinstance(consumer_id, str) and consumer_id else None)
+    return Peeked(correlation_id, reply_to,
+                  consumer_id if isinstance(consumer_id, str) and consumer_id else None,
+                  reply_to_error)
 
 
 def answer(raw: bytes, peeked: Peeked, history: TransactionHistory, today: date) -> dict[str, Any]:
     """The reply body (ReportReply as a dict) for one readable request."""
+    if peeked.reply_to_error is not None:
+        return error_reply(peeked.correlation_id, invalid_request(
+            "the request envelope is invalid", [peeked.reply_to_error]))
     try:
         return ok_reply(peeked.correlation_id, _build(raw, history, today))
     except ReportError as error:

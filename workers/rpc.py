@@ -28,9 +28,18 @@ def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
     return errors
 
 
+#: A dead letter keeps at most this much of the original value, so that it stays far below the
+#: broker's record size limit even for a record rejected as oversized.
+DEAD_LETTER_VALUE_LIMIT = 64 * 1024
+#: Field errors listed in one error body; the rest are counted in a last entry.
+MAX_FIELD_ERRORS = 50
+
+
 def error_body(code: str, message: str, errors: list[FieldError] = ()) -> dict[str, Any]:
-    return {"code": code, "message": message,
-            "errors": [{"loc": e.loc, "msg": e.msg} for e in errors]}
+    listed = [{"loc": e.loc, "msg": e.msg} for e in errors[:MAX_FIELD_ERRORS]]
+    if len(errors) > MAX_FIELD_ERRORS:
+        listed.append({"loc": "$", "msg": f"and {len(errors) - MAX_FIELD_ERRORS} more errors"})
+    return {"code": code, "message": message, "errors": listed}
 
 
 def ok_reply(correlation_id: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -48,14 +57,23 @@ def invalid_request(message: str, errors: list[FieldError]) -> ReportError:
 
 def dead_letter(code: str, message: str, errors: list[FieldError], *, topic: str, partition: int,
                 offset: int, key: bytes | None, value: bytes | None) -> dict[str, Any]:
-    """A DeadLetter (CONTRACT.md) for a record that could not be applied or answered."""
-    return {
+    """A DeadLetter (CONTRACT.md) for a record that could not be applied or answered.
+
+    Values longer than DEAD_LETTER_VALUE_LIMIT are cut there (`value_truncated`, `value_size`
+    tell); the whole record is still in its source topic at the given offset.
+    """
+    value = value or b""
+    letter = {
         "error": error_body(code, message, errors),
         "source": {"topic": topic, "partition": partition, "offset": offset,
                    "key": _text_or_base64(key)},
-        "value_base64": base64.b64encode(value or b"").decode(),
+        "value_base64": base64.b64encode(value[:DEAD_LETTER_VALUE_LIMIT]).decode(),
+        "value_size": len(value),
         "received_at": datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
     }
+    if len(value) > DEAD_LETTER_VALUE_LIMIT:
+        letter["value_truncated"] = True
+    return letter
 
 
 def _text_or_base64(key: bytes | None) -> str | None:

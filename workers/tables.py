@@ -7,11 +7,21 @@ import faust
 from workers.app import app, settings
 
 
-def _table(name: str, help: str):
-    # No value_type: the orjson codec already yields dicts, and a value_type makes Faust
-    # look for a model (`from_data`) when it decodes changelog records during recovery.
-    schema = faust.Schema(key_type=str, key_serializer="raw", value_serializer="orjson")
-    return app.Table(name, partitions=settings.partitions, schema=schema, help=help)
+class RecordTable(faust.Table):
+    """A table of JSON records under plain UTF-8 keys ("<consumer>\\x1f<id>").
+
+    Faust derives a table's serializers from its key and value types, falling back to its json
+    codec, and ignores a schema's serializers. Records here are plain dicts, encoded with the
+    orjson codec (workers/codecs.py); keys stay readable in the changelog.
+    """
+
+    def _serializer_from_type(self, typ):  # type: ignore[override]
+        return "raw" if typ is str else "orjson"
+
+
+def _table(name: str, help: str) -> RecordTable:
+    return app.tables.add(RecordTable(app, name=name, key_type=str, partitions=settings.partitions,
+                                      beacon=app.tables.beacon, help=help))
 
 
 transactions_table = _table(

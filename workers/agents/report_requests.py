@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from faust.types import EventT
 
 from workers import reports
+from workers.admin import is_reserved_topic
 from workers.app import app, settings
 from workers.codecs import dumps
 from workers.ingestion import send_dead_letter
@@ -41,7 +42,7 @@ async def handle_request(event: EventT, *, route: bool) -> None:
         send_dead_letter(event, "OVERSIZED", f"value of {len(msg.value)} bytes")
         return
     try:
-        peeked = reports.peek(msg.value)
+        peeked = reports.peek(msg.value, lambda name: is_reserved_topic(settings, name))
     except reports.Unreadable as exc:
         send_dead_letter(event, exc.code, exc.message, exc.errors)
         return
