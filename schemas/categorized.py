@@ -15,6 +15,7 @@ that has a default (`offset`, `only_main_category`, `required_data_availability`
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Annotated, Any, Literal
 
@@ -147,31 +148,46 @@ class CategorizedReportRequest(BaseModel):
 
     @model_validator(mode="after")
     def _cross_field_rules(self) -> CategorizedReportRequest:
-        problems: list[str] = []
-        if self.insights_account_ids and self.excluded_insights_account_ids:
-            problems.append(
-                "insights_account_ids and excluded_insights_account_ids cannot both be set;"
-                " one of them must be empty"
-            )
-        if self.report_days is not None and (
-            self.from_date is not None or self.to_date is not None
-        ):
-            problems.append("report_days cannot be combined with from_date or to_date")
-        if (
-            self.from_date is not None
-            and self.to_date is not None
-            and self.from_date > self.to_date
-        ):
-            problems.append("from_date must not be after to_date")
-        if (
-            self.min_amount is not None
-            and self.max_amount is not None
-            and self.min_amount > self.max_amount
-        ):
-            problems.append("min_amount must not be greater than max_amount")
+        problems = cross_field_problems(self.__dict__)
         if problems:
-            raise ValueError("; ".join(problems))
+            raise ValueError("; ".join(message for _, message in problems))
         return self
+
+
+def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """(field, message) for every rule between fields that `values` breaks.
+
+    Works on validated attributes and on a raw request body alike (values of the wrong type are
+    skipped: their own field errors report them), so a reply can list these problems next to
+    field errors, which stop pydantic before it runs model validators.
+    """
+    problems: list[tuple[str, str]] = []
+    if values.get("insights_account_ids") and values.get("excluded_insights_account_ids"):
+        problems.append(("excluded_insights_account_ids",
+                         "insights_account_ids and excluded_insights_account_ids cannot both "
+                         "be set; one of them must be empty"))
+    if values.get("report_days") is not None and (
+            values.get("from_date") is not None or values.get("to_date") is not None):
+        problems.append(("report_days", "report_days cannot be combined with from_date or "
+                                        "to_date"))
+    from_date, to_date = _date_or_none(values.get("from_date")), _date_or_none(values.get("to_date"))
+    if from_date is not None and to_date is not None and from_date > to_date:
+        problems.append(("from_date", "from_date must not be after to_date"))
+    low, high = values.get("min_amount"), values.get("max_amount")
+    if _is_int(low) and _is_int(high) and low > high:
+        problems.append(("min_amount", "min_amount must not be greater than max_amount"))
+    return problems
+
+
+def _date_or_none(value: Any) -> date | None:
+    try:
+        return _strict_date(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 # --- response ------------------------------------------------------------------------

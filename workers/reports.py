@@ -16,7 +16,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from schemas.categorized import CategorizedReportRequest
+from schemas.categorized import CategorizedReportRequest, cross_field_problems
 from schemas.contract import ReportRequest
 from workers.domain.categorized_report import build_categorized_reports, resolve_timeframe
 from workers.domain.errors import FieldError, ReportError
@@ -107,8 +107,12 @@ def _build(raw: bytes, history: TransactionHistory, today: date) -> dict[str, An
     try:
         request = CategorizedReportRequest.model_validate_json(orjson.dumps(envelope.request))
     except ValidationError as exc:
-        raise invalid_request("the categorization request is invalid",
-                              field_errors(exc, prefix="request")) from exc
+        # Model-level errors (loc "request") are the cross-field rules; they are listed per
+        # field instead, also when field errors kept pydantic from checking them.
+        errors = [e for e in field_errors(exc, prefix="request") if e.loc != "request"]
+        errors += [FieldError(f"request.{field}", message)
+                   for field, message in cross_field_problems(envelope.request)]
+        raise invalid_request("the categorization request is invalid", errors) from exc
     return categorized_report(request, history, today)
 
 

@@ -545,14 +545,14 @@ def test_combined_report_fails_only_when_the_combination_falls_short() -> None:
     with pytest.raises(DataAvailabilityNotMet) as info:
         build(request(required_data_availability="COMPLETE", combine_accounts="ALL"), [], accounts)
     assert [e.loc for e in info.value.errors] == ["insights_account_ids[a2]"]
-    assert "unknown account" not in info.value.errors[0].msg
+    assert "nothing recorded" not in info.value.errors[0].msg
 
 
 def test_unknown_requested_account_fails_a_requirement() -> None:
     with pytest.raises(DataAvailabilityNotMet) as info:
         build(request(insights_account_ids=["a1", "ghost"], required_data_availability="PARTIAL"), [])
     assert [e.loc for e in info.value.errors] == ["insights_account_ids[ghost]"]
-    assert "unknown account" in info.value.errors[0].msg
+    assert "nothing recorded" in info.value.errors[0].msg
 
 
 def test_availability_is_checked_before_filtering() -> None:
@@ -599,7 +599,7 @@ def stored_transactions(draw: st.DrawFn) -> list[dict[str, Any]]:
         t: dict[str, Any] = {
             "insights_transaction_id": f"{draw(st.sampled_from(ID_PREFIXES))}-{i}",
             "insights_account_id": draw(st.sampled_from(POOL_ACCOUNTS)),
-            "amount": {"amount": draw(st.integers(0, 6)) * 50, "currency": "EUR"},
+            "amount": {"amount": draw(st.sampled_from([0, 50, 100, 150, 250, 300])), "currency": "EUR"},
             "type": draw(st.sampled_from(["DEBIT", "CREDIT"])),
         }
         which = draw(st.sampled_from(["booking", "value", "both"]))
@@ -623,18 +623,21 @@ def stored_transactions(draw: st.DrawFn) -> list[dict[str, Any]]:
     return result
 
 
+REFRESH_TIMES = st.datetimes(
+    min_value=datetime(2024, 1, 1),
+    max_value=datetime(2024, 12, 31),
+    timezones=st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))]),
+)
+
+
 @st.composite
 def coverages(draw: st.DrawFn) -> dict[str, AccountCoverage]:
     accounts = {}
     for account in draw(st.lists(st.sampled_from(POOL_ACCOUNTS), unique=True)):
-        start = draw(st.none() | st.integers(-5, 12))
-        end = draw(st.none() | st.integers(-5, 15))
-        refreshed = draw(
-            st.none()
-            | st.datetimes(
-                min_value=datetime(2024, 1, 1), max_value=datetime(2024, 12, 31), timezones=st.sampled_from([UTC, timezone(timedelta(hours=2)), timezone(timedelta(hours=-5))]),
-            )
-        )
+        # None: no data at all / open-ended; the rest straddle the generated timeframes
+        start = draw(st.sampled_from([None, -6, -3, -2, 0, 3, 6, 9]))
+        end = draw(st.sampled_from([None, -1, 2, 5, 8, 12, 15, 20]))
+        refreshed = draw(st.none() | REFRESH_TIMES)
         accounts[account] = AccountCoverage(
             account,
             None if start is None else BASE + timedelta(days=start),
@@ -644,8 +647,52 @@ def coverages(draw: st.DrawFn) -> dict[str, AccountCoverage]:
     return accounts
 
 
-def maybe(strategy: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
-    return st.none() | strategy
+LABEL = st.builds(
+    lambda k, v: {"key": k, "value": v}, st.sampled_from(LABEL_KEYS), st.sampled_from(LABEL_VALUES)
+)
+ORDER_BY = st.builds(
+    lambda f, o: {"field": f} if o is None else {"field": f, "order": o},
+    st.sampled_from(["AMOUNT", "DATE", "CATEGORY", "BRAND", "AMOUNT_WITH_TYPE"]),
+    st.none() | st.sampled_from(["ASC", "DESC"]),
+)
+AMOUNT_BOUND = st.integers(-350, 350)
+# Named filters, each a strategy of the request fields it sets. A request draws at most two,
+# so that reports are usually non-empty.
+FILTERS: dict[str, st.SearchStrategy[dict[str, Any]]] = {
+    "min_amount": AMOUNT_BOUND.map(lambda v: {"min_amount": v}),
+    "max_amount": AMOUNT_BOUND.map(lambda v: {"max_amount": v}),
+    "amount_range": st.tuples(AMOUNT_BOUND, AMOUNT_BOUND).map(
+        lambda p: {"min_amount": min(p), "max_amount": max(p)}
+    ),
+    "transaction_type": st.sampled_from(["DEBIT", "CREDIT", "DEBIT_AND_ZERO"]).map(
+        lambda v: {"transaction_type": v}
+    ),
+    "states": st.lists(
+        st.sampled_from(["PROCESSED", "PENDING", "CANCELED", "FAILED", "UNKNOWN"]),
+        min_size=1, max_size=4,
+    ).map(lambda v: {"states": v}),
+    "insights_transaction_ids": st.lists(
+        st.builds("{}-{}".format, st.sampled_from(ID_PREFIXES), st.integers(0, 12)),
+        min_size=1, max_size=12,
+    ).map(lambda v: {"insights_transaction_ids": v}),
+    "category_ids": st.lists(
+        st.sampled_from([c for c, _ in CATEGORY_POOL]), min_size=1, max_size=4
+    ).map(lambda v: {"category_ids": v}),
+    "brand_ids": st.lists(st.sampled_from([b for b, _ in BRAND_POOL]), min_size=1, max_size=3).map(
+        lambda v: {"brand_ids": v}
+    ),
+    "labels": st.lists(LABEL, min_size=1, max_size=5).map(lambda v: {"labels": v}),
+    "excluded_labels": st.lists(LABEL, min_size=1, max_size=2).map(
+        lambda v: {"excluded_labels": v}
+    ),
+    "labels_and_excluded": st.tuples(
+        st.lists(LABEL, min_size=1, max_size=5), st.lists(LABEL, min_size=1, max_size=2)
+    ).map(lambda p: {"labels": p[0], "excluded_labels": p[1]}),
+    # an explicitly empty list: matches nothing (excluded_labels: excludes nothing)
+    "empty_list": st.sampled_from(
+        ["states", "insights_transaction_ids", "category_ids", "brand_ids", "labels", "excluded_labels"]
+    ).map(lambda name: {name: []}),
+}
 
 
 @st.composite
@@ -657,47 +704,19 @@ def requests(draw: st.DrawFn) -> CategorizedReportRequest:
         body["insights_account_ids"] = draw(account_ids)
     elif selection == "exclude":
         body["excluded_insights_account_ids"] = draw(account_ids)
-    def sometimes(strategy: st.SearchStrategy[Any], one_in: int = 4) -> Any:
-        """Draw from `strategy` one time in `one_in`, else None (so reports are rarely empty)."""
-        return draw(strategy) if draw(st.integers(1, one_in)) == 1 else None
-
-    amount = st.integers(-350, 350)
-    low, high = sometimes(amount, 5), sometimes(amount, 5)
-    if low is not None and high is not None and low > high:
-        low, high = high, low
-    label = st.builds(lambda k, v: {"key": k, "value": v}, st.sampled_from(LABEL_KEYS),
-                      st.sampled_from(LABEL_VALUES))
-    order_by = st.builds(
-        lambda f, o: {"field": f} if o is None else {"field": f, "order": o},
-        st.sampled_from(["AMOUNT", "DATE", "CATEGORY", "BRAND", "AMOUNT_WITH_TYPE"]),
-        maybe(st.sampled_from(["ASC", "DESC"])),
-    )
-    transaction_ids = st.lists(
-        st.builds("{}-{}".format, st.sampled_from(ID_PREFIXES), st.integers(0, 12)), max_size=10
-    )
-    states = st.lists(
-        st.sampled_from(["PROCESSED", "PENDING", "CANCELED", "FAILED", "UNKNOWN"]), max_size=4
-    )
-    optional = {
-        "min_amount": low,
-        "max_amount": high,
-        "size": sometimes(st.integers(0, 8), 3),
-        "offset": sometimes(st.integers(0, 4), 3),
-        "transaction_type": sometimes(st.sampled_from(["DEBIT", "CREDIT", "DEBIT_AND_ZERO"]), 5),
-        "only_main_category": draw(st.booleans()),
-        "order": None if draw(st.integers(0, 3)) == 0 else draw(st.lists(order_by, max_size=4)),
-        "combine_accounts": draw(st.sampled_from(["NONE", "ALL"])),
-        "required_data_availability": draw(
-            st.sampled_from(["NONE"] * 6 + ["PARTIAL", "COMPLETE"])
-        ),
-        "states": sometimes(states, 8),
-        "insights_transaction_ids": sometimes(transaction_ids, 8),
-        "category_ids": sometimes(st.lists(st.sampled_from([c for c, _ in CATEGORY_POOL]), max_size=4), 8),
-        "brand_ids": sometimes(st.lists(st.sampled_from([b for b, _ in BRAND_POOL]), max_size=3), 8),
-        "labels": sometimes(st.lists(label, max_size=5), 8),
-        "excluded_labels": sometimes(st.lists(label, max_size=2), 6),
-    }
-    body.update({k: v for k, v in optional.items() if v is not None})
+    for name in draw(st.lists(st.sampled_from(sorted(FILTERS)), max_size=2, unique=True)):
+        body.update(draw(FILTERS[name]))
+    if body.get("min_amount", -1000) > body.get("max_amount", 1000):
+        body["min_amount"], body["max_amount"] = body["max_amount"], body["min_amount"]
+    body["only_main_category"] = draw(st.booleans())
+    body["combine_accounts"] = draw(st.sampled_from(["NONE", "ALL"]))
+    body["required_data_availability"] = draw(st.sampled_from(["NONE"] * 8 + ["PARTIAL", "COMPLETE"]))
+    if draw(st.sampled_from([True, True, True, False])):
+        body["order"] = draw(st.lists(ORDER_BY, max_size=4))
+    if draw(st.sampled_from([False, False, True])):
+        body["size"] = draw(st.integers(0, 8))
+    if draw(st.sampled_from([False, False, True])):
+        body["offset"] = draw(st.integers(0, 4))
     return CategorizedReportRequest.model_validate(body)
 
 
@@ -877,9 +896,7 @@ def reference(req, tf, txns, accounts) -> dict[str, Any]:
     return {"reports": reports}
 
 
-@settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(requests(), timeframes(), stored_transactions(), coverages())
-def test_matches_reference(req, tf, txns, accounts) -> None:
+def check_against_reference(req, tf, txns, accounts) -> None:
     before = copy.deepcopy(txns)
     try:
         expected = reference(req, tf, txns, accounts)
@@ -899,7 +916,75 @@ def test_matches_reference(req, tf, txns, accounts) -> None:
     assert txns == before
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(requests(), timeframes(), stored_transactions(), coverages())
+def test_matches_reference(req, tf, txns, accounts) -> None:
+    """Everything at once: accounts, availability, filters, order, paging, combining."""
+    check_against_reference(req, tf, txns, accounts)
+
+
+# A timeframe holding every generated date, and accounts without data: nothing is dropped
+# for lack of availability or date, so these tests exercise one concern each in depth.
+WIDE = Timeframe(BASE + timedelta(days=-3), BASE + timedelta(days=10))
+NO_DATA = {a: AccountCoverage(a, None, None, None) for a in POOL_ACCOUNTS}
+
+
+def base_request(draw: st.DrawFn) -> dict[str, Any]:
+    return {
+        "insights_consumer_id": CONSUMER,
+        "required_data_availability": "NONE",
+        "combine_accounts": draw(st.sampled_from(["NONE", "ALL"])),
+        "only_main_category": draw(st.booleans()),
+    }
+
+
+@st.composite
+def single_filter_requests(draw: st.DrawFn) -> CategorizedReportRequest:
+    body = base_request(draw)
+    body.update(draw(FILTERS[draw(st.sampled_from(sorted(FILTERS)))]))
+    return CategorizedReportRequest.model_validate(body)
+
+
+@st.composite
+def order_requests(draw: st.DrawFn) -> CategorizedReportRequest:
+    body = base_request(draw)
+    body["order"] = draw(st.lists(ORDER_BY, min_size=1, max_size=5))
+    body["size"] = draw(st.none() | st.integers(0, 12))
+    body["offset"] = draw(st.integers(0, 6))
+    return CategorizedReportRequest.model_validate(body)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(single_filter_requests(), stored_transactions())
+def test_each_filter_matches_reference(req, txns) -> None:
+    check_against_reference(req, WIDE, txns, NO_DATA)
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(order_requests(), stored_transactions())
+def test_order_and_paging_match_reference(req, txns) -> None:
+    check_against_reference(req, WIDE, txns, NO_DATA)
+
+
+@st.composite
+def availability_requests(draw: st.DrawFn) -> CategorizedReportRequest:
+    body = base_request(draw)
+    body["required_data_availability"] = draw(st.sampled_from(["NONE", "PARTIAL", "COMPLETE"]))
+    account_ids = st.lists(st.sampled_from([*POOL_ACCOUNTS, "ghost"]), max_size=4)
+    selection = draw(st.sampled_from(["none", "include", "exclude"]))
+    if selection != "none":
+        key = "insights_account_ids" if selection == "include" else "excluded_insights_account_ids"
+        body[key] = draw(account_ids)
+    return CategorizedReportRequest.model_validate(body)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(availability_requests(), timeframes(), stored_transactions(), coverages())
+def test_accounts_and_availability_match_reference(req, tf, txns, accounts) -> None:
+    check_against_reference(req, tf, txns, accounts)
+
+
+@settings(max_examples=75, deadline=None)
 @given(requests(), timeframes(), stored_transactions())
 def test_combined_report_is_the_merge_of_separate_reports(req, tf, txns) -> None:
     """Without paging, ALL holds exactly the union of the per-account reports."""
