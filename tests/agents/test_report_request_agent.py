@@ -202,7 +202,7 @@ INVALID_BODIES = {
     "unknown field": ({"colour": "red"}, {"request.colour"}),
     "bad date": ({"from_date": "2020-13-01"}, {"request.from_date"}),
     "missing consumer": ({"insights_consumer_id": None}, {"request.insights_consumer_id"}),
-    "crossed fields": ({"report_days": 10}, {"request"}),
+    "crossed fields": ({"report_days": 10}, {"request.report_days"}),
 }
 
 
