@@ -9,7 +9,7 @@ import faust
 
 from workers import codecs  # noqa: F401  (registers the orjson codec used by tables)
 from workers.settings import Settings
-from workers.transport import SCHEME as EMBEDDED_SCHEME
+from workers.transport import EMBEDDED_SCHEME, KAFKA_SCHEME
 
 settings = Settings.from_env()
 
@@ -17,7 +17,7 @@ settings = Settings.from_env()
 def faust_settings(settings: Settings) -> dict[str, Any]:
     """Faust App keyword arguments for these settings, with the broker profile applied."""
     bootstrap = settings.bootstrap_servers or "localhost:9092"
-    scheme = EMBEDDED_SCHEME if settings.broker_profile == "embedded" else "kafka"
+    scheme = EMBEDDED_SCHEME if settings.broker_profile == "embedded" else KAFKA_SCHEME
     options: dict[str, Any] = {
         "broker": ";".join(f"{scheme}://{server.strip()}" for server in bootstrap.split(",")),
         "store": settings.table_store,

@@ -1,4 +1,13 @@
-"""The embedded-broker Faust transport: Faust's aiokafka transport adapted to Tansu's two defects.
+"""Faust transports of the service: Faust's aiokafka transport with a producer flush that drains,
+and, for the embedded broker, adaptations to Tansu's two defects.
+
+Both profiles: Faust's ProducerBuffer.flush() gives up after waiting 0.1 s for a message and
+returns with messages still queued. The consumer flushes before it commits source offsets, so
+under load it committed offsets of events whose table changes were not yet sent, and a crash at
+that moment lost them for good (seen in tests/reliability/test_kill_and_restart.py on a busy
+machine). DrainingProducerBuffer returns only when every queued message is with the client.
+
+Embedded broker only:
 
 1. Fetch wait. Faust hard-codes `fetch_max_wait_ms=1500` for its worker consumer. Apache Kafka
    answers a fetch as soon as data arrives, so the value only bounds idle polling there; Tansu
@@ -10,19 +19,72 @@
    by one fetch at the reported end - 1 (see docs/architecture.md, "Recovery on the embedded
    broker").
 
-This transport is registered under the URL scheme `tansu://` and used only by the embedded-broker
-profile, so real Kafka keeps Faust's own behaviour.
+The transports are registered under the URL schemes `insights-kafka://` (real Kafka) and
+`insights-tansu://` (the embedded-broker profile only).
 """
 
 from __future__ import annotations
 
+import asyncio
+
 import aiokafka
 from faust.transport import drivers
 from faust.transport.drivers import aiokafka as faust_aiokafka
+from faust.transport.producer import ProducerBuffer
 from faust.types import TP
 
-SCHEME = "tansu"
+KAFKA_SCHEME = "insights-kafka"
+EMBEDDED_SCHEME = "insights-tansu"
 EMBEDDED_FETCH_MAX_WAIT_MS = 20
+#: A flush that cannot hand every buffered message to the client in this time fails the commit
+#: (and so the worker) instead of committing offsets ahead of unsent table changes.
+FLUSH_TIMEOUT_SECONDS = 120.0
+
+
+class FlushTimeout(RuntimeError):
+    """Buffered messages could not be handed to the Kafka client in time."""
+
+
+class DrainingProducerBuffer(ProducerBuffer):
+    """Faust's producer buffer whose flush() returns only when nothing is queued or in hand."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._in_hand = 0  # taken from the queue, not yet given to the client
+
+    async def _send_pending(self, fut) -> None:
+        self._in_hand += 1
+        try:
+            await super()._send_pending(fut)
+        finally:
+            self._in_hand -= 1
+
+    async def flush(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FLUSH_TIMEOUT_SECONDS
+        while self.size or self._in_hand:
+            if self.state != "running":
+                raise RuntimeError("Cannot flush: producer buffer is not running")
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise FlushTimeout(f"{self.size + self._in_hand} messages not sent after "
+                                   f"{FLUSH_TIMEOUT_SECONDS:.0f} s")
+            self.message_sent.clear()
+            try:
+                await asyncio.wait_for(self.message_sent.wait(), timeout=min(remaining, 0.5))
+            except TimeoutError:
+                continue
+
+
+class DrainingProducer(faust_aiokafka.Producer):
+    """Faust's aiokafka producer with a DrainingProducerBuffer."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        buffer = DrainingProducerBuffer(loop=self.loop, beacon=self.beacon)
+        buffer.app = self.app
+        buffer.threaded_producer = getattr(self.buffer, "threaded_producer", None)
+        self.buffer = buffer
 
 
 class _ShortFetchConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
@@ -86,10 +148,17 @@ class _ShortFetchConsumer(faust_aiokafka.Consumer):
         return _ShortFetchConsumerThread(self, loop=self.loop, beacon=self.beacon)
 
 
-class EmbeddedBrokerTransport(faust_aiokafka.Transport):
-    """Faust's aiokafka transport, with the consumer fetch wait the embedded broker needs."""
+class KafkaTransport(faust_aiokafka.Transport):
+    """Faust's aiokafka transport with a draining producer flush."""
+
+    Producer = DrainingProducer
+
+
+class EmbeddedBrokerTransport(KafkaTransport):
+    """KafkaTransport plus the short fetch wait and end-offset correction Tansu needs."""
 
     Consumer = _ShortFetchConsumer
 
 
-drivers.TRANSPORTS.aliases.setdefault(SCHEME, f"{__name__}:EmbeddedBrokerTransport")
+drivers.TRANSPORTS.aliases.setdefault(KAFKA_SCHEME, f"{__name__}:KafkaTransport")
+drivers.TRANSPORTS.aliases.setdefault(EMBEDDED_SCHEME, f"{__name__}:EmbeddedBrokerTransport")

@@ -47,15 +47,44 @@ def _events(count: int, seed: int) -> tuple[list[dict], list[dict]]:
     return events[:count], data.accounts
 
 
+#: The last difference seen by _reports_match, shown when the wait for convergence fails.
+last_difference: dict[str, object] = {}
+
+
 async def _reports_match(client: ReportClient, expected, consumers: list[str]) -> bool:
     for consumer_id in consumers:
         request = full_range_request(consumer_id)
         reply = await client.request("categorization", request, timeout=15)
         if reply["status"] != 200:
+            last_difference.update(consumer=consumer_id, reply=reply)
             return False
-        if strip_refreshed(reply["data"]) != expected_report(expected, request):
+        actual, wanted = strip_refreshed(reply["data"]), expected_report(expected, request)
+        if actual != wanted:
+            last_difference.clear()
+            last_difference.update(consumer=consumer_id, **_difference(actual, wanted))
             return False
     return True
+
+
+def _difference(actual: dict, wanted: dict) -> dict:
+    def by_id(data):
+        return {t["insights_transaction_id"]: t
+                for r in data["reports"] for t in r["transactions"]}
+    got, want = by_id(actual), by_id(wanted)
+    return {"missing": sorted(set(want) - set(got))[:5],
+            "unexpected": sorted(set(got) - set(want))[:5],
+            "changed": [(got[t], want[t]) for t in sorted(set(got) & set(want))
+                        if got[t] != want[t]][:3],
+            "other": [k for k in actual["reports"][0] if k != "transactions"
+                      and actual["reports"][0][k] != wanted["reports"][0].get(k)]}
+
+
+async def _wait_for_state(client, expected, message: str, timeout: float) -> None:
+    try:
+        await wait_until(lambda: _reports_match(client, expected, expected.consumers()),
+                         timeout=timeout, interval=1.0, message=message)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last difference: {last_difference}") from None
 
 
 async def _kill_during_ingestion(worker, settings, lines: list[bytes], client) -> None:
@@ -92,14 +121,12 @@ async def test_kill9_during_ingestion_twice_loses_and_duplicates_nothing(worker_
         assert not worker.alive()
         worker.start()
         await wait_until_serving(client, worker)
-        await wait_until(lambda: _reports_match(client, expected, expected.consumers()),
-                         timeout=120, interval=1.0, message="round one state restored")
+        await _wait_for_state(client, expected, "round one state restored", timeout=120)
 
         # Round two: kill -9 again, restart with an empty data directory.
         await _kill_during_ingestion(worker, settings, [orjson.dumps(e) for e in second], client)
         expected = offline_history(first + second, accounts)
         restarted = worker_factory(INSIGHTS_TABLE_STORE="rocksdb://").start()
         await wait_until_serving(client, restarted)
-        await wait_until(lambda: _reports_match(client, expected, expected.consumers()),
-                         timeout=180, interval=1.0, message="round two state restored")
+        await _wait_for_state(client, expected, "round two state restored", timeout=180)
         assert restarted.alive()
