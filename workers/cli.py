@@ -92,12 +92,17 @@ def run_worker(settings: Settings) -> int:
     asyncio.run(ensure_topics(settings))
     import workers.agents  # noqa: F401  (registers the agents)
     from workers.app import app
+    from workers.local_state import local_state_guard
 
     worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True)
-    try:
-        worker.execute_from_commandline()
-    except SystemExit as exc:
-        return int(exc.code or 0)
+    with local_state_guard(Path(app.conf.tabledir), Path(app.conf.appdir)):
+        try:
+            worker.execute_from_commandline()
+        except SystemExit as exc:
+            code = int(exc.code or 0)
+            if code != 0:
+                raise
+            return code
     return 0
 
 

@@ -7,7 +7,10 @@ Layout (docs/architecture.md, "State layout"):
   record, whatever the consumer's history holds, so the changelog cost per event is constant.
 * One record per account event, key ``<consumer>\\x1f<account id>``.
 * Every record carries the position of the event that wrote it (``_src``: source partition id,
-  ``_off``: offset) so that a replay of any stretch of the input is recognised and skipped.
+  ``_off``: offset) so that a replay of any stretch of the input is recognised and skipped. The
+  event that wrote a record redoes, when replayed, the writes that followed the record (the
+  retention pruning), which a crash may have cut off from the changelog. This relies on the
+  tables holding no more than their changelogs after a crash (workers/local_state.py).
   A deletion is kept as a tombstone record for the same reason; retention removes it later.
 * Retention removes a record only once every version the transaction ever had is older than
   the window (``_max``: the latest day of any version, kept when it differs from the current
@@ -226,6 +229,10 @@ class TransactionHistory:
         index = self._index.setdefault(consumer_id, _ConsumerIndex())
         existing = index.transactions.get(txn_id)
         if existing is not None and _newer(existing.source, existing.offset, position):
+            if existing.offset == position.offset:
+                # The event that wrote this record, delivered again after a crash. Its record
+                # reached the changelog, the retention pruning that followed it may not have.
+                self._prune(index, consumer_id)
             return Outcome.REPLAYED
 
         day = event.get("booking_date") or event["value_date"]
