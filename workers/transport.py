@@ -5,7 +5,8 @@ Both profiles: Faust's ProducerBuffer.flush() gives up after waiting 0.1 s for a
 returns with messages still queued. The consumer flushes before it commits source offsets, so
 under load it committed offsets of events whose table changes were not yet sent, and a crash at
 that moment lost them for good (seen in tests/reliability/test_kill_and_restart.py on a busy
-machine). DrainingProducerBuffer returns only when every queued message is with the client.
+machine). DrainingProducerBuffer returns only when every message queued before the flush is
+with the client.
 
 Embedded broker only:
 
@@ -46,28 +47,40 @@ class FlushTimeout(RuntimeError):
 
 
 class DrainingProducerBuffer(ProducerBuffer):
-    """Faust's producer buffer whose flush() returns only when nothing is queued or in hand."""
+    """Faust's producer buffer whose flush() returns once every message queued before the call
+    has been handed to the Kafka client (whose own flush then waits for the broker).
+
+    A barrier rather than "until empty": agents keep queueing while a commit flushes, and the
+    offsets being committed were chosen before the flush began.
+    """
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self._in_hand = 0  # taken from the queue, not yet given to the client
+        self._queued = 0  # messages put so far
+        self._handed = 0  # messages given to the client so far (the queue is FIFO)
+
+    def put(self, fut) -> None:
+        if self.app is not None and self.app.conf.producer_threaded:
+            raise RuntimeError("DrainingProducerBuffer does not support producer_threaded")
+        self._queued += 1
+        super().put(fut)
 
     async def _send_pending(self, fut) -> None:
-        self._in_hand += 1
         try:
             await super()._send_pending(fut)
         finally:
-            self._in_hand -= 1
+            self._handed += 1
 
     async def flush(self) -> None:
+        target = self._queued
         loop = asyncio.get_running_loop()
         deadline = loop.time() + FLUSH_TIMEOUT_SECONDS
-        while self.size or self._in_hand:
+        while self._handed < target:
             if self.state != "running":
                 raise RuntimeError("Cannot flush: producer buffer is not running")
             remaining = deadline - loop.time()
             if remaining <= 0:
-                raise FlushTimeout(f"{self.size + self._in_hand} messages not sent after "
+                raise FlushTimeout(f"{target - self._handed} messages not sent after "
                                    f"{FLUSH_TIMEOUT_SECONDS:.0f} s")
             self.message_sent.clear()
             try:

@@ -49,3 +49,28 @@ async def test_fausts_own_flush_returns_with_messages_still_queued():
 async def test_draining_flush_returns_only_when_every_message_is_sent():
     published, still_queued = await _flush_with_slow_sends(DrainingProducerBuffer)
     assert (published, still_queued) == (3, 0)
+
+
+async def test_draining_flush_is_a_barrier_not_a_wait_for_an_empty_queue():
+    # Agents keep queueing while a commit flushes; the flush waits only for what came before.
+    channel = _SlowChannel()
+    buffer = DrainingProducerBuffer()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
+    await buffer.start()
+
+    def put(index: int) -> None:
+        buffer.put(SimpleNamespace(message=SimpleNamespace(channel=channel), index=index))
+
+    try:
+        put(0)
+        put(1)
+        flushing = asyncio.create_task(buffer.flush())
+        for index in range(2, 6):  # queued after the flush began
+            await asyncio.sleep(0.05)
+            put(index)
+        await asyncio.wait_for(flushing, timeout=5)
+        assert [fut.index for fut in channel.published][:2] == [0, 1]
+        assert len(channel.published) < 6
+    finally:
+        await buffer.flush()
+        await buffer.stop()
