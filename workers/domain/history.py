@@ -29,6 +29,7 @@ Nothing here imports Faust: the store is anything with ``get``, ``set`` and ``de
 
 from __future__ import annotations
 
+import heapq
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
@@ -110,6 +111,25 @@ class _ConsumerIndex:
     accounts: set[str] = field(default_factory=set)  # ids with an account record
     deleted_accounts: set[str] = field(default_factory=set)  # their transactions are hidden
     newest_day: str | None = None
+    cutoff_day: str | None = None  # newest_day - retention, kept with it
+    # (day, transaction id), a min-heap, so that retention finds the oldest records without
+    # scanning the whole history; entries of moved or removed transactions are skipped.
+    by_day: list[tuple[str, str]] = field(default_factory=list)
+
+    def record(self, txn_id: str, meta: _TxnMeta) -> None:
+        self.transactions[txn_id] = meta
+        heapq.heappush(self.by_day, (meta.day, txn_id))
+        if len(self.by_day) > 2 * len(self.transactions) + 64:
+            self.by_day = [(m.day, t) for t, m in self.transactions.items()]
+            heapq.heapify(self.by_day)
+
+    def advance(self, day: str, retention: timedelta) -> bool:
+        """Move the newest date forward to `day`; True when it moved."""
+        if self.newest_day is not None and day <= self.newest_day:
+            return False
+        self.newest_day = day
+        self.cutoff_day = (date.fromisoformat(day) - retention).isoformat()
+        return True
 
 
 class Outcome:
@@ -175,10 +195,8 @@ class TransactionHistory:
                 continue
             index = self._index.setdefault(consumer_id, _ConsumerIndex())
             meta = _meta_of(record)
-            index.transactions[txn_id] = meta
-            high_water = max(meta.day, record.get(HIGH_WATER) or meta.day)
-            if index.newest_day is None or high_water > index.newest_day:
-                index.newest_day = high_water
+            index.record(txn_id, meta)
+            index.advance(max(meta.day, record.get(HIGH_WATER) or meta.day), self.retention)
         for key, record in account_items:
             consumer_id, account_id = split_key(key)
             if keep_consumer is not None and not keep_consumer(consumer_id):
@@ -213,10 +231,8 @@ class TransactionHistory:
 
     def cutoff_day(self, consumer_id: str) -> str | None:
         """Transactions dated before this day are outside the retention window."""
-        newest = self.newest_day(consumer_id)
-        if newest is None:
-            return None
-        return (date.fromisoformat(newest) - self.retention).isoformat()
+        index = self._index.get(consumer_id)
+        return index.cutoff_day if index else None
 
     # ---- transactions --------------------------------------------------------------------
 
@@ -269,11 +285,10 @@ class TransactionHistory:
         if max_day != day:
             record[MAX_DAY] = max_day
         self.transactions.set(key, record)
-        index.transactions[txn_id] = _TxnMeta(day, event["insights_account_id"],
-                                              position.timestamp_ms, position.source,
-                                              position.offset, deleted, max_day)
-        if index.newest_day is None or newest > index.newest_day:
-            index.newest_day = newest
+        index.record(txn_id, _TxnMeta(day, event["insights_account_id"],
+                                      position.timestamp_ms, position.source,
+                                      position.offset, deleted, max_day))
+        if index.advance(newest, self.retention):
             self._prune(index, consumer_id)
         return Outcome.DELETED if deleted else Outcome.APPLIED
 
@@ -282,18 +297,29 @@ class TransactionHistory:
         index.transactions.pop(txn_id, None)
 
     def _prune(self, index: _ConsumerIndex, consumer_id: str) -> None:
-        cutoff = self.cutoff_day(consumer_id)
+        """Apply retention: the cost is that of the records leaving the window (the by_day heap
+        yields the oldest first), not of the consumer's whole history."""
+        cutoff = index.cutoff_day
         if cutoff is None:
             return
-        for txn_id, meta in [(t, m) for t, m in index.transactions.items() if m.day < cutoff]:
+        revisit: list[tuple[str, str]] = []
+        while index.by_day and index.by_day[0][0] < cutoff:
+            _, txn_id = heapq.heappop(index.by_day)
+            meta = index.transactions.get(txn_id)
+            if meta is None or meta.day >= cutoff:
+                continue  # removed already, or moved into the window (a newer entry covers it)
             if meta.max_day < cutoff:
                 self._remove(index, consumer_id, txn_id)
-            elif not meta.deleted:
+                continue
+            if not meta.deleted:
                 # An earlier version is still inside the window (the date was moved back):
                 # hide the transaction but keep its position (see the module docstring).
                 self._write_tombstone(index, consumer_id, txn_id, meta.account_id, meta.day,
                                       meta.max_day, SourcePosition(meta.source, meta.offset,
                                                                    meta.timestamp_ms))
+            revisit.append((meta.max_day, txn_id))  # removed once the window passes max_day
+        for entry in revisit:
+            heapq.heappush(index.by_day, entry)
 
     def _write_tombstone(self, index: _ConsumerIndex, consumer_id: str, txn_id: str,
                          account_id: str, day: str, max_day: str,
@@ -307,8 +333,8 @@ class TransactionHistory:
         if max_day != day:
             record[MAX_DAY] = max_day
         self.transactions.set(record_key(consumer_id, txn_id), record)
-        index.transactions[txn_id] = _TxnMeta(day, account_id, position.timestamp_ms,
-                                              position.source, position.offset, True, max_day)
+        index.record(txn_id, _TxnMeta(day, account_id, position.timestamp_ms, position.source,
+                                      position.offset, True, max_day))
 
     # ---- accounts ------------------------------------------------------------------------
 
