@@ -1,0 +1,269 @@
+"""Categorized Transactions Report latency, p50/p99, through the broker and in process.
+
+Method (one worker, RocksDB tables, embedded broker):
+
+1. Store 2,000 transactions over 13 months for one consumer (bench/common.py,
+   heavy_consumer_events) and wait until its report holds all of them.
+2. Two requests for that consumer:
+     full   -- the whole range, every transaction in the reply (2,000 transactions, ~1.5 MB);
+     page   -- the same range, `size: 50` (the newest 50, DATE DESC; what a UI asks for);
+     empty  -- a consumer without transactions: the report reads no record, so this is the
+               floor of the request/reply round trip through the broker and the worker.
+3. Requesters: one ReportClient (workers/client.py: one producer, one consumer of the reply
+   topic) in this process.
+     1 requester   -- 300 requests one after the other;
+     20 requesters -- 20 coroutines sharing that one client, each sending its next request
+                      when its reply arrived, 15 each (300 in all, up to 20 in flight).
+   Latency = from calling ReportClient.request (produce with acks=all) to its reply being
+   decoded by the client's listener. 20 warm-up requests per shape are not counted.
+4. Baseline, in process, same request: `workers.reports.categorized_report` over a
+   TransactionHistory built from the same events with the in-memory DictStore, 300 times.
+   Two more in-process rows split the rest of the worker's own cost: the full request handling
+   (`reports.answer`: envelope and body validation, report, plus orjson of the reply) over the
+   DictStore, and the same over a RocksDB store (rocksdict, orjson values) like the worker's
+   table. Broker round trip ~= worker p50 - in-process `answer` p50 over RocksDB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import orjson  # noqa: E402
+from common import (  # noqa: E402
+    BenchEnv,
+    TemplatePool,
+    arg_parser,
+    encode,
+    heavy_consumer_events,
+    log,
+    machine,
+    new_prefix,
+    now,
+    percentiles,
+    prepare_topics,
+    produce,
+    reply_count,
+    table,
+    validate,
+    wait_for_count,
+    wait_serving,
+    write_json,
+)
+
+from schemas.categorized import CategorizedReportRequest  # noqa: E402
+from schemas.contract import TransactionEvent  # noqa: E402
+from tests.support import full_range_request  # noqa: E402
+from workers import reports  # noqa: E402
+from workers.client import ReportClient  # noqa: E402
+from workers.codecs import dumps  # noqa: E402
+from workers.domain.history import DictStore, SourcePosition, TransactionHistory  # noqa: E402
+
+TARGET_P99_MS = 50.0
+CONSUMER = "bench-latency-consumer-0001"
+#: A consumer without data: its report reads nothing, so its latency is the round-trip floor.
+EMPTY_CONSUMER = "bench-latency-no-data-0001"
+
+
+class RocksStore:
+    """A RecordStore over rocksdict with orjson values (the worker's table stores bytes)."""
+
+    def __init__(self, path: str) -> None:
+        from rocksdict import Rdict
+
+        self.db = Rdict(path)
+
+    def get(self, key: str) -> dict | None:
+        raw = self.db.get(key.encode())
+        return None if raw is None else orjson.loads(raw)
+
+    def set(self, key: str, value: dict) -> None:
+        self.db[key.encode()] = orjson.dumps(value)
+
+    def delete(self, key: str) -> None:
+        del self.db[key.encode()]
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def build_history(events: list[dict], store) -> TransactionHistory:
+    history = TransactionHistory(store, DictStore())
+    for offset, event in enumerate(events):
+        document = TransactionEvent.model_validate_json(orjson.dumps(event)).model_dump(
+            mode="json", exclude_none=True)
+        history.apply_transaction(document, SourcePosition("bench-0", offset))
+    return history
+
+
+def time_in_process(fn, n: int, gc_off: bool = False) -> list[float]:
+    for _ in range(10):
+        fn()
+    out = []
+    gc.collect()
+    if gc_off:
+        gc.disable()
+    try:
+        for _ in range(n):
+            started = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - started) * 1000)
+    finally:
+        gc.enable()
+    return out
+
+
+def in_process(events: list[dict], requests: dict[str, dict], n: int) -> dict:
+    today = date.today()
+    figures: dict[str, dict] = {}
+    dict_history = build_history(events, DictStore())
+    with tempfile.TemporaryDirectory(prefix="insights-bench-rocks-") as path:
+        rocks_store = RocksStore(path)
+        rocks_history = build_history(events, rocks_store)
+        for shape, body in requests.items():
+            model = CategorizedReportRequest.model_validate_json(orjson.dumps(body))
+            raw = orjson.dumps({"correlation_id": "bench-1", "report": "categorization",
+                                "request": body})
+            peeked = reports.peek(raw)
+            count = sum(len(r["transactions"]) for r in
+                        reports.categorized_report(model, dict_history, today)["reports"])
+            figures[shape] = {
+                "transactions": count,
+                "categorized_report": percentiles(time_in_process(
+                    lambda m=model: reports.categorized_report(m, dict_history, today), n)),
+                "categorized_report_gc_off": percentiles(time_in_process(
+                    lambda m=model: reports.categorized_report(m, dict_history, today), n,
+                    gc_off=True)),
+                "answer_and_dumps": percentiles(time_in_process(
+                    lambda r=raw, p=peeked: dumps(reports.answer(r, p, dict_history, today)), n)),
+                "answer_and_dumps_rocksdb": percentiles(time_in_process(
+                    lambda r=raw, p=peeked: dumps(reports.answer(r, p, rocks_history, today)),
+                    n)),
+                "reply_bytes": len(dumps(reports.answer(raw, peeked, dict_history, today))),
+            }
+        rocks_store.close()
+    return figures
+
+
+async def through_broker(client: ReportClient, body: dict, expected: int, requesters: int,
+                         total: int) -> dict:
+    latencies: list[float] = []
+    wrong = 0
+
+    async def requester(count: int) -> None:
+        nonlocal wrong
+        for _ in range(count):
+            started = now()
+            reply = await client.request("categorization", body, timeout=30)
+            latencies.append((now() - started) * 1000)
+            if reply_count(reply) != expected:
+                wrong += 1
+
+    per = total // requesters
+    started = now()
+    await asyncio.wait_for(asyncio.gather(*(requester(per) for _ in range(requesters))), 300)
+    elapsed = now() - started
+    return {**percentiles(latencies), "requesters": requesters,
+            "requests_per_s": round(len(latencies) / elapsed, 1), "wrong_replies": wrong}
+
+
+async def main() -> int:
+    parser = arg_parser(__doc__.split("\n\n")[0])
+    parser.add_argument("--requests", type=int, default=300)
+    parser.add_argument("--transactions", type=int, default=2000)
+    args = parser.parse_args()
+    events = heavy_consumer_events(CONSUMER, args.transactions, seed=41, pool=TemplatePool())
+    validate(events)
+    requests = {"full": full_range_request(CONSUMER),
+                "page": full_range_request(CONSUMER, size=50),
+                "empty": full_range_request(EMPTY_CONSUMER)}
+    expected = {"full": args.transactions, "page": min(50, args.transactions), "empty": 0}
+
+    log("in-process baseline")
+    local = in_process(events, requests, args.requests)
+
+    results: dict[str, dict] = {}
+    with BenchEnv("latency", keep=args.keep, log_level=args.log_level,
+                  profile_dir=args.profile_dir) as env:
+        prefix = new_prefix("l")
+        settings = env.settings(prefix, f"{prefix}insights")
+        await prepare_topics(settings)
+        worker = env.worker(prefix, settings.app_id, name="worker")
+        worker.start()
+        async with ReportClient(settings) as client:
+            await wait_serving(client, worker, timeout=90)
+            await produce(settings, encode(events))
+            await wait_for_count(client, CONSUMER, args.transactions, 120, worker=worker)
+            for shape, body in requests.items():
+                await through_broker(client, body, expected[shape], 1, 20)  # warm-up
+                for requesters in (1, 20):
+                    log(f"{shape}: {requesters} requester(s), {args.requests} requests")
+                    results[f"{shape}/{requesters}"] = await through_broker(
+                        client, body, expected[shape], requesters, args.requests)
+        worker.stop()
+
+    print(f"\nCategorized report latency (ms): one consumer with {args.transactions:,} "
+          f"transactions over 13 months; {args.requests} requests per row; one worker, "
+          f"{machine()['cores']} cores, embedded broker (Tansu)\n")
+    rows = []
+    for shape in requests:
+        size = local[shape]["reply_bytes"]
+        label = (f"{shape}: {local[shape]['transactions']} transactions, "
+                 f"{size / 1e3:,.0f} kB reply")
+        for requesters in (1, 20):
+            r = results[f"{shape}/{requesters}"]
+            rows.append([f"{label}, {requesters} requester{'s' if requesters > 1 else ''}",
+                         r["p50"], r["p90"], r["p99"], r["max"], r["requests_per_s"]])
+        base = local[shape]
+        rows.append(["  baseline in process: categorized_report (DictStore)",
+                     base["categorized_report"]["p50"], base["categorized_report"]["p90"],
+                     base["categorized_report"]["p99"], base["categorized_report"]["max"], ""])
+        rows.append(["  in process: answer + reply JSON (DictStore)",
+                     base["answer_and_dumps"]["p50"], base["answer_and_dumps"]["p90"],
+                     base["answer_and_dumps"]["p99"], base["answer_and_dumps"]["max"], ""])
+        rows.append(["  in process: answer + reply JSON (RocksDB store)",
+                     base["answer_and_dumps_rocksdb"]["p50"],
+                     base["answer_and_dumps_rocksdb"]["p90"],
+                     base["answer_and_dumps_rocksdb"]["p99"],
+                     base["answer_and_dumps_rocksdb"]["max"], ""])
+    print(table(rows, ["", "p50", "p90", "p99", "max", "req/s"]))
+    print("\n20 requesters = 20 coroutines sharing one ReportClient (one producer, one reply "
+          "consumer), each waiting for its reply before sending the next.")
+    for shape in requests:
+        one = results[f"{shape}/1"]
+        base = local[shape]["categorized_report"]
+        if shape == "empty":
+            print(f"empty: the round trip with no record to read, p50 {one['p50']} ms, "
+                  f"p99 {one['p99']} ms (one requester)")
+            continue
+        print(f"{shape}: 1 requester p50 {one['p50']} ms = {one['p50'] / base['p50']:.1f}x the "
+              f"in-process build ({base['p50']} ms); p99 {one['p99']} ms = "
+              f"{one['p99'] / base['p99']:.1f}x ({base['p99']} ms); in-process build with the "
+              f"garbage collector off: p50 {local[shape]['categorized_report_gc_off']['p50']} ms, "
+              f"p99 {local[shape]['categorized_report_gc_off']['p99']} ms")
+    full_p99 = results["full/1"]["p99"]
+    page_p99 = results["page/1"]["p99"]
+    print(f"target p99 < {TARGET_P99_MS:.0f} ms with one requester: full report "
+          f"{'met' if full_p99 < TARGET_P99_MS else 'NOT met'} ({full_p99} ms), page of 50 "
+          f"{'met' if page_p99 < TARGET_P99_MS else 'NOT met'} ({page_p99} ms)")
+    wrong = sum(r["wrong_replies"] for r in results.values())
+    if wrong:
+        print(f"WRONG REPLIES: {wrong}")
+    write_json(args.json, {"benchmark": "latency", "transactions": args.transactions,
+                           "requests": args.requests, "through_broker": results,
+                           "in_process": local, "target_p99_ms": TARGET_P99_MS,
+                           "target_met_full": full_p99 < TARGET_P99_MS,
+                           "target_met_page": page_p99 < TARGET_P99_MS,
+                           "wrong_replies": wrong})
+    return 0 if wrong == 0 else 1
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main()))
