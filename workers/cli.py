@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import os
 import signal
 import subprocess
@@ -94,6 +95,8 @@ def run_worker(settings: Settings) -> int:
     from workers.app import app
     from workers.local_state import local_state_guard
 
+    # Streams allocate many short-lived objects; collect the young generation less often.
+    gc.set_threshold(50_000, 20, 20)
     worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True)
     with local_state_guard(Path(app.conf.tabledir), Path(app.conf.appdir)):
         try:
