@@ -79,12 +79,13 @@ def _difference(actual: dict, wanted: dict) -> dict:
                       and actual["reports"][0][k] != wanted["reports"][0].get(k)]}
 
 
-async def _wait_for_state(client, expected, message: str, timeout: float) -> None:
+async def _wait_for_state(client, expected, message: str, timeout: float, worker) -> None:
     try:
         await wait_until(lambda: _reports_match(client, expected, expected.consumers()),
                          timeout=timeout, interval=1.0, message=message)
     except AssertionError as exc:
-        raise AssertionError(f"{exc}; last difference: {last_difference}") from None
+        raise AssertionError(f"{exc}; last difference: {last_difference}\n"
+                             f"worker log:\n{worker.log_tail(8000)}") from None
 
 
 async def _kill_during_ingestion(worker, settings, lines: list[bytes], client) -> None:
@@ -121,12 +122,14 @@ async def test_kill9_during_ingestion_twice_loses_and_duplicates_nothing(worker_
         assert not worker.alive()
         worker.start()
         await wait_until_serving(client, worker)
-        await _wait_for_state(client, expected, "round one state restored", timeout=120)
+        await _wait_for_state(client, expected, "round one state restored", timeout=120,
+                              worker=worker)
 
         # Round two: kill -9 again, restart with an empty data directory.
         await _kill_during_ingestion(worker, settings, [orjson.dumps(e) for e in second], client)
         expected = offline_history(first + second, accounts)
         restarted = worker_factory(INSIGHTS_TABLE_STORE="rocksdb://").start()
         await wait_until_serving(client, restarted)
-        await _wait_for_state(client, expected, "round two state restored", timeout=180)
+        await _wait_for_state(client, expected, "round two state restored", timeout=180,
+                              worker=restarted)
         assert restarted.alive()

@@ -6,9 +6,16 @@ topic, which carries records that arrived on a partition not owning their consum
 
 from __future__ import annotations
 
+import logging
+
 from schemas.contract import AccountEvent, TransactionEvent
 from workers.app import app, settings
-from workers.ingestion import Ingestion, ingest_rekeyed_record, ingest_source_record
+from workers.ingestion import (
+    Ingestion,
+    ingest_rekeyed_record,
+    ingest_source_record,
+    ingestion_counts,
+)
 from workers.state import history, writing_for
 from workers.topics import (
     accounts_rekeyed_topic,
@@ -16,6 +23,8 @@ from workers.topics import (
     transactions_rekeyed_topic,
     transactions_topic,
 )
+
+log = logging.getLogger(__name__)
 
 
 def _declare_agents(ingestion: Ingestion, source_topic):
@@ -47,3 +56,17 @@ ACCOUNTS = Ingestion("accounts", AccountEvent, history.apply_account, accounts_r
 ingest_transactions, ingest_rekeyed_transactions = _declare_agents(TRANSACTIONS,
                                                                    transactions_topic)
 ingest_accounts, ingest_rekeyed_accounts = _declare_agents(ACCOUNTS, accounts_topic)
+
+
+_last_logged: dict[str, int] = {}
+
+
+@app.timer(interval=10.0)
+async def log_ingestion_progress() -> None:
+    """Log what ingestion did since start (applied, replayed, dead letters, ...) when it moved."""
+    current = dict(ingestion_counts)
+    if current != _last_logged:
+        log.info("ingestion since start: %s", ", ".join(f"{k}={v}" for k, v in
+                                                       sorted(current.items())))
+        _last_logged.clear()
+        _last_logged.update(current)
