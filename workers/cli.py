@@ -28,21 +28,29 @@ def _fail(message: str) -> int:
     return 2
 
 
-def _wait_for_signal() -> None:
-    """Block until SIGINT or SIGTERM."""
-    stop = False
+class StopSignal:
+    """SIGINT/SIGTERM handling installed before anything is announced, so a signal sent the
+    moment a process says it is ready stops it cleanly instead of killing it."""
 
-    def handler(signum, frame):  # noqa: ARG001
-        nonlocal stop
-        stop = True
+    def __init__(self) -> None:
+        self.received = False
+        self._previous: dict = {}
 
-    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
-    try:
-        while not stop:
+    def __enter__(self) -> StopSignal:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            self._previous[sig] = signal.signal(sig, self._handle)
+        return self
+
+    def _handle(self, signum, frame) -> None:  # noqa: ARG002
+        self.received = True
+
+    def wait(self) -> None:
+        while not self.received:
             time.sleep(0.2)
-    finally:
-        for sig, old in previous.items():
-            signal.signal(sig, old)
+
+    def __exit__(self, *exc_info: object) -> None:
+        for sig, previous in self._previous.items():
+            signal.signal(sig, previous)
 
 
 def _client_settings() -> Settings | None:
@@ -58,13 +66,13 @@ def _client_settings() -> Settings | None:
 # ---- broker ------------------------------------------------------------------------------
 
 def cmd_broker(args: argparse.Namespace) -> int:
-    with EmbeddedBroker(port=args.port) as broker:
+    with StopSignal() as stop, EmbeddedBroker(port=args.port) as broker:
         print(f"Embedded broker (Tansu, memory storage) listening on {broker.bootstrap_servers}")
         print(f"  export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap_servers} "
               f"{EMBEDDED_ENV}=embedded")
         print("Data lives in memory and is gone when the broker stops. Ctrl-C stops it.",
               flush=True)
-        _wait_for_signal()
+        stop.wait()
     return 0
 
 
@@ -277,12 +285,13 @@ def cmd_demo(args: argparse.Namespace) -> int:
                 return code
             if args.once:
                 return 0
-            print("\nThe worker keeps serving. In another terminal:\n"
-                  f"  export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap_servers}\n"
-                  "  .venv/bin/insights request categorization --consumer <id> "
-                  "--order AMOUNT:DESC --size 10\n"
-                  "Ctrl-C stops the worker and the broker.", flush=True)
-            _wait_for_signal()
+            with StopSignal() as stop:
+                print("\nThe worker keeps serving. In another terminal:\n"
+                      f"  export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap_servers}\n"
+                      "  .venv/bin/insights request categorization --consumer <id> "
+                      "--order AMOUNT:DESC --size 10\n"
+                      "Ctrl-C stops the worker and the broker.", flush=True)
+                stop.wait()
             return 0
         finally:
             stop_process(worker)
