@@ -63,10 +63,30 @@ _last_logged: dict[str, int] = {}
 
 @app.timer(interval=10.0)
 async def log_ingestion_progress() -> None:
-    """Log what ingestion did since start (applied, replayed, dead letters, ...) when it moved."""
+    """Log what ingestion did since start (applied, replayed, dead letters, ...) when it moved;
+    when it did not, log the consumer's flow state for the source partitions."""
     current = dict(ingestion_counts)
     if current != _last_logged:
         log.info("ingestion since start: %s", ", ".join(f"{k}={v}" for k, v in
                                                        sorted(current.items())))
         _last_logged.clear()
         _last_logged.update(current)
+        return
+    consumer = app.consumer
+    sources = {transactions_topic.get_topic_name(), accounts_topic.get_topic_name()}
+
+    def mine(tps) -> list[str]:
+        return sorted(f"{tp.topic.rsplit('.', 2)[-2]}:{tp.partition}" for tp in tps or ()
+                      if tp.topic in sources)
+
+    lag = {}
+    for tp in consumer.assignment():
+        if tp.topic in sources:
+            highwater = consumer.highwater(tp)
+            position = consumer._committed_offset.get(tp)
+            if highwater is not None and position is not None and highwater > position:
+                lag[f"{tp.topic.rsplit('.', 2)[-2]}:{tp.partition}"] = highwater - position
+    if lag:
+        log.info("ingestion idle with lag %s; active %s paused %s buffered %s", lag,
+                 mine(consumer._active_partitions), mine(consumer._paused_partitions),
+                 mine(consumer._buffered_partitions))
