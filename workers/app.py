@@ -21,7 +21,9 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
     options: dict[str, Any] = {
         "broker": ";".join(f"{scheme}://{server.strip()}" for server in bootstrap.split(",")),
         "store": settings.table_store,
-        "datadir": str(settings.data_dir),
+        # One directory per app id: two service instances (or test runs) sharing
+        # INSIGHTS_DATA_DIR must never open each other's table files.
+        "datadir": str(settings.data_dir / settings.app_id),
         "topic_partitions": settings.partitions,
         "topic_replication_factor": settings.replication_factor,
         "topic_allow_declare": True,
