@@ -58,6 +58,7 @@ class DrainingProducerBuffer(ProducerBuffer):
         super().__init__(*args, **kwargs)
         self._queued = 0  # messages put so far
         self._handed = 0  # messages given to the client so far (the queue is FIFO)
+        self.failed_sends: list[BaseException] = []
 
     def put(self, fut) -> None:
         if self.app is not None and self.app.conf.producer_threaded:
@@ -70,6 +71,14 @@ class DrainingProducerBuffer(ProducerBuffer):
             await super()._send_pending(fut)
         finally:
             self._handed += 1
+        if isinstance(fut, asyncio.Future):
+            fut.add_done_callback(self._note_failure)
+
+    def _note_failure(self, fut: asyncio.Future) -> None:
+        # Faust only hands a failed send to a sensor; a commit after it would cover a table
+        # change the changelog never got.
+        if not fut.cancelled() and fut.exception() is not None:
+            self.failed_sends.append(fut.exception())
 
     async def flush(self) -> None:
         target = self._queued
@@ -89,8 +98,13 @@ class DrainingProducerBuffer(ProducerBuffer):
                 continue
 
 
+class ChangelogSendFailed(RuntimeError):
+    """A buffered message (a table change) could not be produced; offsets must not be committed."""
+
+
 class DrainingProducer(faust_aiokafka.Producer):
-    """Faust's aiokafka producer with a DrainingProducerBuffer."""
+    """Faust's aiokafka producer with a DrainingProducerBuffer, whose flush fails when any
+    buffered message could not be produced, so the commit that follows does not happen."""
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -98,6 +112,13 @@ class DrainingProducer(faust_aiokafka.Producer):
         buffer.app = self.app
         buffer.threaded_producer = getattr(self.buffer, "threaded_producer", None)
         self.buffer = buffer
+
+    async def flush(self) -> None:
+        await super().flush()
+        failed = self.buffer.failed_sends
+        if failed:
+            raise ChangelogSendFailed(f"{len(failed)} buffered messages were not produced, "
+                                      f"first: {failed[0]!r}; not committing offsets")
 
 
 class _ShortFetchConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):

@@ -74,3 +74,22 @@ async def test_draining_flush_is_a_barrier_not_a_wait_for_an_empty_queue():
     finally:
         await buffer.flush()
         await buffer.stop()
+
+
+async def test_a_failed_send_is_remembered_for_the_commit_to_refuse():
+    class FailingChannel:
+        async def publish_message(self, fut, wait: bool = False) -> None:
+            asyncio.get_running_loop().call_soon(fut.set_exception, ConnectionError("broker"))
+
+    buffer = DrainingProducerBuffer()
+    buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
+    await buffer.start()
+    try:
+        fut = asyncio.get_running_loop().create_future()
+        fut.message = SimpleNamespace(channel=FailingChannel())
+        buffer.put(fut)
+        await buffer.flush()
+        await asyncio.sleep(0.01)
+        assert [type(e) for e in buffer.failed_sends] == [ConnectionError]
+    finally:
+        await buffer.stop()
