@@ -17,6 +17,8 @@ settings = Settings.from_env()
 def faust_settings(settings: Settings) -> dict[str, Any]:
     """Faust App keyword arguments for these settings, with the broker profile applied."""
     bootstrap = settings.bootstrap_servers or "localhost:9092"
+    # Faust creates only the last level of its data directory.
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
     scheme = EMBEDDED_SCHEME if settings.broker_profile == "embedded" else KAFKA_SCHEME
     options: dict[str, Any] = {
         "broker": ";".join(f"{scheme}://{server.strip()}" for server in bootstrap.split(",")),
