@@ -14,7 +14,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 # Ids become parts of table keys joined by \x1f, so control characters are not allowed.
 Identifier = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f]{1,128}$")]
 CurrencyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-TopicName = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9._-]{1,249}$")]
+#: A legal Kafka topic name.
+TOPIC_NAME_PATTERN = r"^[A-Za-z0-9._-]{1,249}$"
+TopicName = Annotated[str, StringConstraints(pattern=TOPIC_NAME_PATTERN)]
 ShortText = Annotated[str, StringConstraints(max_length=1024)]
 
 TransactionType = Literal["DEBIT", "CREDIT"]

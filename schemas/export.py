@@ -52,7 +52,7 @@ ASYNCAPI_VERSION = "2.6.0"
 KAFKA_BINDING_VERSION = "0.4.0"
 COMPONENTS_PREFIX = "#/components/schemas/"
 
-#: Contract topics (CONTRACT.md, default names; workers.admin CONTRACT_TOPICS + OUTPUT_TOPICS):
+#: Contract topics (CONTRACT.md, default names; workers.topic_names CONTRACT_TOPICS + OUTPUT_TOPICS):
 #: topic -> (model name, direction for the service, key description, channel description).
 #: AsyncAPI 2.x describes the application itself: `publish` = the service receives what
 #: others publish to the channel, `subscribe` = the service sends and others subscribe.

@@ -10,17 +10,16 @@ from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 
 from workers.settings import Settings
+from workers.topic_names import (
+    CONTRACT_TOPICS,
+    INTERNAL_PREFIX,
+    INTERNAL_TOPICS,
+    OUTPUT_TOPICS,
+    REPORT_REPLIES,
+    TABLES,
+)
 
 log = logging.getLogger(__name__)
-
-CONTRACT_TOPICS = ("insights.transactions.v1", "insights.accounts.v1",
-                   "insights.report-requests.v1")
-INTERNAL_TOPICS = ("insights.internal.transactions-rekeyed.v1",
-                   "insights.internal.accounts-rekeyed.v1",
-                   "insights.internal.report-requests-rekeyed.v1")
-OUTPUT_TOPICS = ("insights.report-replies.v1", "insights.dead-letter.v1")
-TABLES = ("transactions", "accounts")
-
 
 class TopicLayoutError(RuntimeError):
     """A topic exists with a partition count that breaks co-partitioning."""
@@ -38,10 +37,10 @@ def all_topics(settings: Settings) -> list[str]:
 def is_reserved_topic(settings: Settings, name: str) -> bool:
     """True for topics a client may not name as `reply_to`: the service's inputs, internal
     re-key topics, the dead-letter topic, and Faust's own topics (changelogs, assignor)."""
-    if name == settings.topic("insights.report-replies.v1"):
+    if name == settings.topic(REPORT_REPLIES):
         return False
     return (name in all_topics(settings) or name.startswith(f"{settings.app_id}-")
-            or name.startswith(settings.topic("insights.internal.")))
+            or name.startswith(settings.topic(INTERNAL_PREFIX)))
 
 
 async def ensure_topics(settings: Settings, timeout: float = 30.0) -> None:

@@ -17,7 +17,7 @@ import orjson
 from pydantic import ValidationError
 
 from schemas.categorized import CategorizedReportRequest, cross_field_problems
-from schemas.contract import ReportRequest
+from schemas.contract import TOPIC_NAME_PATTERN, ReportRequest
 from workers.domain.categorized_report import build_categorized_reports, resolve_timeframe
 from workers.domain.errors import FieldError, ReportError
 from workers.domain.history import TransactionHistory
@@ -25,7 +25,7 @@ from workers.rpc import error_reply, field_errors, invalid_request, ok_reply
 
 log = logging.getLogger(__name__)
 
-_TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
+_TOPIC_NAME = re.compile(TOPIC_NAME_PATTERN)
 
 
 @dataclass(frozen=True)

@@ -1,27 +1,18 @@
-"""Every topic the service reads or writes, declared once. Names come from settings (prefix)."""
+"""The Faust topic objects of every topic the service reads or writes (names: topic_names.py)."""
 
 from __future__ import annotations
 
+from workers import topic_names as names
 from workers.app import app, settings
 
-# Contract topics (CONTRACT.md). Names are frozen: renaming one breaks every client.
-TRANSACTIONS = settings.topic("insights.transactions.v1")
-ACCOUNTS = settings.topic("insights.accounts.v1")
-REPORT_REQUESTS = settings.topic("insights.report-requests.v1")
-REPORT_REPLIES = settings.topic("insights.report-replies.v1")
-DEAD_LETTER = settings.topic("insights.dead-letter.v1")
-
-# Internal re-key topics: records that arrived on a partition other than the one owning their
-# consumer are forwarded here, keyed by consumer id, so they reach the owner of its state.
-TRANSACTIONS_REKEYED = settings.topic("insights.internal.transactions-rekeyed.v1")
-ACCOUNTS_REKEYED = settings.topic("insights.internal.accounts-rekeyed.v1")
-REPORT_REQUESTS_REKEYED = settings.topic("insights.internal.report-requests-rekeyed.v1")
-
-#: Topics whose partitioning must match the state tables (co-partitioned by consumer id).
-COPARTITIONED = (TRANSACTIONS, ACCOUNTS, REPORT_REQUESTS, TRANSACTIONS_REKEYED,
-                 ACCOUNTS_REKEYED, REPORT_REQUESTS_REKEYED)
-#: Topics the service writes to but does not partition by consumer.
-OUTPUT = (REPORT_REPLIES, DEAD_LETTER)
+TRANSACTIONS = settings.topic(names.TRANSACTIONS)
+ACCOUNTS = settings.topic(names.ACCOUNTS)
+REPORT_REQUESTS = settings.topic(names.REPORT_REQUESTS)
+REPORT_REPLIES = settings.topic(names.REPORT_REPLIES)
+DEAD_LETTER = settings.topic(names.DEAD_LETTER)
+TRANSACTIONS_REKEYED = settings.topic(names.TRANSACTIONS_REKEYED)
+ACCOUNTS_REKEYED = settings.topic(names.ACCOUNTS_REKEYED)
+REPORT_REQUESTS_REKEYED = settings.topic(names.REPORT_REQUESTS_REKEYED)
 
 
 def _raw_topic(name: str):

@@ -23,8 +23,8 @@ import pytest
 from pydantic import create_model
 
 from schemas import contract, export
-from workers.admin import CONTRACT_TOPICS, OUTPUT_TOPICS
 from workers.sample_data import generate_sample_data
+from workers.topic_names import CONTRACT_TOPICS, OUTPUT_TOPICS
 
 STALE = "schemas are stale: run `python -m schemas.export`"
 HAS_JSONSCHEMA = importlib.util.find_spec("jsonschema") is not None

@@ -1,0 +1,24 @@
+"""The default names of every topic (CONTRACT.md and internal), declared once.
+
+Faust-free, so that topic administration and clients can use them without importing the app;
+`workers/topics.py` builds the Faust topic objects from them. Names are frozen: renaming one
+breaks every client (contract topics) or strands data (internal topics).
+"""
+
+TRANSACTIONS = "insights.transactions.v1"
+ACCOUNTS = "insights.accounts.v1"
+REPORT_REQUESTS = "insights.report-requests.v1"
+REPORT_REPLIES = "insights.report-replies.v1"
+DEAD_LETTER = "insights.dead-letter.v1"
+
+# Records that arrived on a partition other than the one owning their consumer are forwarded
+# here, keyed by consumer id, so they reach the owner of its state.
+INTERNAL_PREFIX = "insights.internal."
+TRANSACTIONS_REKEYED = f"{INTERNAL_PREFIX}transactions-rekeyed.v1"
+ACCOUNTS_REKEYED = f"{INTERNAL_PREFIX}accounts-rekeyed.v1"
+REPORT_REQUESTS_REKEYED = f"{INTERNAL_PREFIX}report-requests-rekeyed.v1"
+
+CONTRACT_TOPICS = (TRANSACTIONS, ACCOUNTS, REPORT_REQUESTS)
+INTERNAL_TOPICS = (TRANSACTIONS_REKEYED, ACCOUNTS_REKEYED, REPORT_REQUESTS_REKEYED)
+OUTPUT_TOPICS = (REPORT_REPLIES, DEAD_LETTER)
+TABLES = ("transactions", "accounts")
