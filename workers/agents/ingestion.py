@@ -59,34 +59,57 @@ ingest_accounts, ingest_rekeyed_accounts = _declare_agents(ACCOUNTS, accounts_to
 
 
 _last_logged: dict[str, int] = {}
+#: Consecutive progress checks that found a source partition lagging while nothing moved.
+_idle_checks_with_lag = 0
+#: After this many such checks (10 s apart) the lagging partitions are re-sought.
+STALLED_CHECKS = 3
 
 
 @app.timer(interval=10.0)
-async def log_ingestion_progress() -> None:
-    """Log what ingestion did since start (applied, replayed, dead letters, ...) when it moved;
-    when it did not, log the consumer's flow state for the source partitions."""
+async def watch_ingestion() -> None:
+    """Log ingestion progress; restart the fetch of source partitions that stall.
+
+    Seen on the embedded broker after a restart: a source partition, active and unpaused in
+    Faust, with thousands of records behind its committed offset and no record delivered for
+    minutes, although the broker served the partition to other clients. A seek to the
+    committed offset resets the client's fetch state for it; records delivered twice are
+    replays, which the history skips.
+    """
+    global _idle_checks_with_lag
     current = dict(ingestion_counts)
     if current != _last_logged:
         log.info("ingestion since start: %s", ", ".join(f"{k}={v}" for k, v in
                                                        sorted(current.items())))
         _last_logged.clear()
         _last_logged.update(current)
+        _idle_checks_with_lag = 0
         return
     consumer = app.consumer
     sources = {transactions_topic.get_topic_name(), accounts_topic.get_topic_name()}
-
-    def mine(tps) -> list[str]:
-        return sorted(f"{tp.topic.rsplit('.', 2)[-2]}:{tp.partition}" for tp in tps or ()
-                      if tp.topic in sources)
-
-    lag = {}
+    lagging = {}
     for tp in consumer.assignment():
         if tp.topic in sources:
             highwater = consumer.highwater(tp)
-            position = consumer._committed_offset.get(tp)
-            if highwater is not None and position is not None and highwater > position:
-                lag[f"{tp.topic.rsplit('.', 2)[-2]}:{tp.partition}"] = highwater - position
-    if lag:
-        log.info("ingestion idle with lag %s; active %s paused %s buffered %s", lag,
-                 mine(consumer._active_partitions), mine(consumer._paused_partitions),
-                 mine(consumer._buffered_partitions))
+            committed = consumer._committed_offset.get(tp)
+            if highwater is not None and committed is not None and highwater > committed:
+                lagging[tp] = (committed, highwater - committed)
+    if not lagging:
+        _idle_checks_with_lag = 0
+        return
+    _idle_checks_with_lag += 1
+    log.info("ingestion idle with lag %s (check %d); active %s paused %s buffered %s",
+             {f"{tp.topic}:{tp.partition}": lag for tp, (_, lag) in lagging.items()},
+             _idle_checks_with_lag, _names(consumer._active_partitions, sources),
+             _names(consumer._paused_partitions, sources),
+             _names(consumer._buffered_partitions, sources))
+    if _idle_checks_with_lag >= STALLED_CHECKS:
+        _idle_checks_with_lag = 0
+        for tp, (committed, lag) in lagging.items():
+            log.warning("source partition %s:%d stalled with %d records behind offset %d: "
+                        "seeking it to its committed offset", tp.topic, tp.partition, lag,
+                        committed)
+            await consumer.seek(tp, committed)
+
+
+def _names(tps, sources) -> list[str]:
+    return sorted(f"{tp.topic}:{tp.partition}" for tp in tps or () if tp.topic in sources)
