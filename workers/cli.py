@@ -106,6 +106,10 @@ def run_worker(settings: Settings) -> int:
     # Streams allocate many short-lived objects; collect the young generation less often.
     gc.set_threshold(50_000, 20, 20)
     worker = Worker(app, loglevel=settings.log_level.lower(), quiet=True)
+    # Faust's console spinner sets the root logger to DEBUG so that it can spin on every log
+    # record: every debug() call of aiokafka and Faust (several per event) then builds a
+    # LogRecord that the handler drops. The worker runs quiet, so the spinner only costs.
+    worker.spinner = None
     with local_state_guard(Path(app.conf.tabledir), Path(app.conf.appdir)):
         try:
             worker.execute_from_commandline()

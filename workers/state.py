@@ -5,16 +5,16 @@ from __future__ import annotations
 import gc
 import logging
 import time
-import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 
 import orjson
+from aiokafka.structs import RecordMetadata
 from faust.stores.rocksdb import Store as RocksDBStore
-from faust.streams import _current_event
-from faust.types import EventT
+from faust.types import TP, EventT
 
 from workers.app import app, settings
+from workers.codecs import dumps
 from workers.domain.history import TransactionHistory
 from workers.partitioning import partition_for
 from workers.tables import accounts_table, transactions_table
@@ -23,26 +23,29 @@ from workers.topics import TRANSACTIONS
 log = logging.getLogger(__name__)
 
 
-@contextmanager
-def writing_for(event: EventT) -> Iterator[None]:
-    """Make `event` the current event while its consumer's records are written.
-
-    Faust sends a table write to the changelog partition (and RocksDB column) of the current
-    event. Batches from `take_events` mix partitions, so each event's writes are pinned to the
-    event they belong to, which sits on its consumer's partition.
-    """
-    token = _current_event.set(weakref.ref(event))
-    try:
-        yield
-    finally:
-        _current_event.reset(token)
-
-
 class TableStore:
-    """RecordStore over a Faust table."""
+    """RecordStore over a Faust table, with a lean write path.
+
+    Faust's `table[key] = value` costs, per write, a changelog message through the producer
+    buffer with its own future and callback, sensor and TTL bookkeeping, and two passes through
+    the serializer registry. Here a write does what it must and no more:
+
+    * the record goes to the local store at once: the RocksDB database of the partition of the
+      event being applied (`writing_for`), or the memory store;
+    * its changelog record (the same key and value bytes Faust writes: raw UTF-8 key, orjson
+      value, None for a deletion) is queued for that partition;
+    * `hand_off()`, at the end of each ingestion batch, gives the queued records of each
+      partition to the producer as record batches (workers/transport.py, RecordBatchSender),
+      whose flush before every offset commit waits for them;
+    * when a batch is delivered, its last offset is stored as the persisted changelog offset of
+      the partition, which is what Faust's own callback does per record.
+    """
 
     def __init__(self, table) -> None:
         self.table = table
+        #: Partition of the event being applied (set by `writing_for`); None outside of it.
+        self.partition: int | None = None
+        self._queued: dict[int, list[tuple[bytes, bytes | None]]] = {}
 
     def get(self, key: str) -> dict | None:
         store = self.table.data
@@ -51,20 +54,106 @@ class TableStore:
             # test, a second lookup and its serializer registry per read, which was three
             # quarters of a 2,000-transaction report. Keys are raw UTF-8 and values orjson
             # documents (RecordTable), so the bytes need no other decoding.
-            raw = store._get(key.encode())
+            if self.partition is not None:
+                raw = store._db_for_partition(self.partition).get(key.encode())
+            else:
+                raw = store._get(key.encode())
             return orjson.loads(raw) if raw is not None else None
         return store.get(key)
 
     def set(self, key: str, value: dict) -> None:
-        self.table[key] = value
+        partition = self._writing_partition()
+        key_bytes = key.encode()
+        value_bytes = dumps(value)
+        store = self.table.data
+        if isinstance(store, RocksDBStore):
+            store._db_for_partition(partition).put(key_bytes, value_bytes)
+        else:
+            store[key] = value
+        self._queue(partition, key_bytes, value_bytes)
 
     def delete(self, key: str) -> None:
-        if key in self.table:
-            del self.table[key]
+        partition = self._writing_partition()
+        key_bytes = key.encode()
+        store = self.table.data
+        if isinstance(store, RocksDBStore):
+            db = store._db_for_partition(partition)
+            if db.get(key_bytes) is None:
+                return
+            db.delete(key_bytes)
+        else:
+            if key not in store:
+                return
+            del store[key]
+        self._queue(partition, key_bytes, None)
+
+    def hand_off(self) -> None:
+        """Give the changelog records queued since the last call to the producer."""
+        if not self._queued:
+            return
+        queued, self._queued = self._queued, {}
+        producer = self.table.app.producer
+        topic = self.table.changelog_topic.get_topic_name()
+        for partition, records in queued.items():
+            producer.send_records_soon(topic, partition, records, self._on_sent)
+
+    def _queue(self, partition: int, key: bytes, value: bytes | None) -> None:
+        records = self._queued.get(partition)
+        if records is None:
+            records = self._queued[partition] = []
+        records.append((key, value))
+
+    def _writing_partition(self) -> int:
+        if self.partition is None:
+            raise RuntimeError(f"table {self.table.name} written outside of writing_for()")
+        return self.partition
+
+    def _on_sent(self, metadata: RecordMetadata, count: int) -> None:
+        # Faust's Collection._on_changelog_sent, once per batch with the batch's last offset.
+        tp = TP(metadata.topic, metadata.partition)
+        offset = metadata.offset + count - 1
+        if self.table.app.in_transaction:
+            self.table.app.tables.persist_offset_on_commit(self.table.data, tp, offset)
+        else:
+            self.table.data.set_persisted_offset(tp, offset)
 
 
-history = TransactionHistory(TableStore(transactions_table), TableStore(accounts_table),
+transactions_store = TableStore(transactions_table)
+accounts_store = TableStore(accounts_table)
+_stores = (transactions_store, accounts_store)
+history = TransactionHistory(transactions_store, accounts_store,
                              retention_days=settings.retention_days)
+
+#: Back-pressure: an agent waits while the producer holds more record batches than this.
+MAX_PENDING_RECORD_BATCHES = 64
+
+
+@contextmanager
+def writing_for(event: EventT) -> Iterator[None]:
+    """Pin the table writes made while applying `event` to the event's partition.
+
+    A table's changelog partition and RocksDB database are those of the event that changed
+    it, and that event sits on its consumer's partition (directly or re-keyed). Batches from
+    `take_events` mix partitions, so each event's writes are pinned to its own.
+    """
+    partition = event.message.partition
+    for store in _stores:
+        store.partition = partition
+    try:
+        yield
+    finally:
+        for store in _stores:
+            store.partition = None
+
+
+async def hand_off_changes() -> None:
+    """Give every table change made since the last call to the producer (the end of an
+    ingestion batch), and wait while the producer is far behind."""
+    for store in _stores:
+        store.hand_off()
+    producer = app.producer
+    if producer.record_batches.pending > MAX_PENDING_RECORD_BATCHES:
+        await producer.record_batches.wait_below(MAX_PENDING_RECORD_BATCHES)
 
 
 def owned_partitions() -> set[int]:

@@ -3,8 +3,8 @@
 Every record an agent would produce is captured by mocks instead of a producer:
 
 * `sent.dead_letters`, `sent.rekeyed[...]`: `send_soon` of the dead-letter and re-key topics;
-* `sent.changelog`: `app.producer.send_soon`, which is where table writes (changelog records)
-  and anything not patched above end up;
+* `sent.changelog`: `app.producer.send_records_soon`, where table writes (changelog records)
+  go, and `sent.other`: `app.producer.send_soon`, where anything not patched above would end up;
 * `replies` (report requests): `output_topic`, one mock topic per reply topic name.
 
 The `history` index, the tables' data and `ingestion_counts` are reset around every test.
@@ -98,6 +98,16 @@ def assert_dead_letter(call: mock._Call, *, code: str, topic: str, partition: in
     return letter
 
 
+@dataclass(frozen=True)
+class ChangelogRecord:
+    """One record handed to the producer for a table's changelog."""
+
+    topic: str
+    partition: int
+    key: bytes
+    value: bytes | None
+
+
 @dataclass
 class Sent:
     """Mocks standing in for the producer."""
@@ -105,15 +115,17 @@ class Sent:
     dead_letters: mock.Mock
     rekeyed: dict[str, mock.Mock]
     changelog: mock.Mock
+    other: mock.Mock
 
-    def changelog_messages(self, table=None) -> list:
-        """Pending messages produced through the producer (table changelogs), optionally of one
-        table."""
-        messages = [call.args[0].message for call in self.changelog.call_args_list]
+    def changelog_messages(self, table=None) -> list[ChangelogRecord]:
+        """Records produced for table changelogs, in order, optionally of one table."""
+        assert self.other.call_args_list == [], "a record reached the producer buffer"
+        messages = [ChangelogRecord(call.args[0], call.args[1], key, value)
+                    for call in self.changelog.call_args_list for key, value in call.args[2]]
         if table is None:
             return messages
         name = table.changelog_topic.get_topic_name()
-        return [m for m in messages if m.channel.get_topic_name() == name]
+        return [m for m in messages if m.topic == name]
 
 
 @pytest.fixture(autouse=True)
@@ -142,11 +154,12 @@ def sent() -> Iterator[Sent]:
             mock.patch.object(transactions_rekeyed_topic, "send_soon") as transactions, \
             mock.patch.object(accounts_rekeyed_topic, "send_soon") as accounts, \
             mock.patch.object(report_requests_rekeyed_topic, "send_soon") as requests, \
-            mock.patch.object(app.producer, "send_soon") as changelog:
+            mock.patch.object(app.producer, "send_records_soon") as changelog, \
+            mock.patch.object(app.producer, "send_soon") as other:
         yield Sent(dead_letters,
                    {TRANSACTIONS_REKEYED: transactions, ACCOUNTS_REKEYED: accounts,
                     REPORT_REQUESTS_REKEYED: requests},
-                   changelog)
+                   changelog, other)
 
 
 class Replies:

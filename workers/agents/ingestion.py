@@ -16,7 +16,7 @@ from workers.ingestion import (
     ingest_source_record,
     ingestion_counts,
 )
-from workers.state import history, writing_for
+from workers.state import hand_off_changes, history, writing_for
 from workers.topics import (
     accounts_rekeyed_topic,
     accounts_topic,
@@ -28,19 +28,28 @@ log = logging.getLogger(__name__)
 
 
 def _declare_agents(ingestion: Ingestion, source_topic):
+    # A batch is applied without an await in between; its table changes go to the producer
+    # before take_events acknowledges its events, so no commit can cover a change not handed
+    # over (workers/state.py, TableStore).
     async def ingest(stream):
         async for events in stream.take_events(settings.ingest_batch_size,
                                                within=settings.ingest_batch_seconds):
-            for event in events:
-                with writing_for(event):
-                    ingest_source_record(ingestion, event)
+            try:
+                for event in events:
+                    with writing_for(event):
+                        ingest_source_record(ingestion, event)
+            finally:
+                await hand_off_changes()
 
     async def ingest_rekeyed(stream):
         async for events in stream.take_events(settings.ingest_batch_size,
                                                within=settings.ingest_batch_seconds):
-            for event in events:
-                with writing_for(event):
-                    ingest_rekeyed_record(ingestion, event)
+            try:
+                for event in events:
+                    with writing_for(event):
+                        ingest_rekeyed_record(ingestion, event)
+            finally:
+                await hand_off_changes()
 
     ingest.__doc__ = f"Validate, route and apply every record of {source_topic.get_topic_name()}."
     ingest_rekeyed.__doc__ = f"Apply {ingestion.kind} forwarded from a non-owning partition."
