@@ -84,6 +84,10 @@ class RocksStore:
         raw = self.db.get(key.encode())
         return None if raw is None else orjson.loads(raw)
 
+    def get_raw_many(self, keys: list[str]) -> list[bytes | None]:
+        get = self.db.get
+        return [get(key.encode()) for key in keys]
+
     def set(self, key: str, value: dict) -> None:
         self.db[key.encode()] = orjson.dumps(value)
 

@@ -121,7 +121,7 @@ def categorized_report(request: CategorizedReportRequest, history: TransactionHi
     """The seed's `data` object of a Categorized Transactions Report from stored state."""
     timeframe = resolve_timeframe(request, today)
     consumer_id = request.insights_consumer_id
-    transactions = history.transactions_between(consumer_id, timeframe.from_date.isoformat(),
-                                                timeframe.to_date.isoformat())
+    transactions = history.transactions_in(consumer_id, timeframe.from_date.isoformat(),
+                                           timeframe.to_date.isoformat())
     return build_categorized_reports(request, timeframe, transactions,
                                      history.account_coverages(consumer_id))

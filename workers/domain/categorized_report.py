@@ -65,15 +65,22 @@ Ordering and paging
 Output
   - Transactions are shallow copies of the stored dicts (the input is never mutated; nested
     objects are shared and must be treated as read-only). Dates are ISO strings.
+
+Reading
+  - The transactions come as plain mappings or as a `TransactionSource`: rows carrying the
+    fields the cheap filters and orderings read (id, date, account, amount, type, state), and
+    the records behind them on demand. Records are read only for the filters and orderings
+    that need more (labels, categories, brands), and only for the rows that passed the cheap
+    filters; the reply's transactions are rendered by the source for the page alone.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from schemas.categorized import CategorizedReportRequest, DataAvailability, OrderBy
 from workers.domain.availability import (
@@ -123,21 +130,87 @@ def resolve_timeframe(request: CategorizedReportRequest, today: date) -> Timefra
     return Timeframe(from_date, to_date)
 
 
+# --- reading transactions ------------------------------------------------------------
+
+
+class TransactionRow(Protocol):
+    """What the cheap filters and orderings read of a stored transaction, before its record."""
+
+    transaction_id: str
+    day: str  # booking date, else value date (ISO)
+    account_id: str
+    amount: int  # amount.amount
+    type: str  # DEBIT or CREDIT
+    state: str | None
+
+
+@runtime_checkable
+class TransactionSource(Protocol):
+    """A consumer's stored transactions as a report reads them (see the module doc)."""
+
+    def rows(self) -> Sequence[TransactionRow]: ...
+
+    def records(self, rows: Sequence[TransactionRow]) -> list[Mapping[str, Any] | None]:
+        """The records of `rows`, in order (None when a record is gone)."""
+        ...
+
+    def render(self, rows: Sequence[TransactionRow]) -> list[Any]:
+        """The reply's transaction items for `rows`, in order."""
+        ...
+
+
+@dataclass(slots=True)
+class _MappingRow:
+    transaction_id: str
+    day: str | None
+    account_id: str
+    amount: int
+    type: str
+    state: str | None
+    record: Mapping[str, Any]
+
+
+class _Mappings:
+    """A TransactionSource over transactions given as plain mappings (copied on output)."""
+
+    def __init__(self, transactions: Iterable[Mapping[str, Any]]) -> None:
+        self._rows: list[_MappingRow] = []
+        for txn in transactions:
+            day = txn.get("booking_date") or txn.get("value_date")
+            if day is not None:
+                if day.__class__ is not str:
+                    day = day.isoformat()
+                if len(day) != 10:  # tolerate date-times: the date is the first ten characters
+                    day = day[:10]
+            self._rows.append(_MappingRow(txn["insights_transaction_id"], day,
+                                          txn.get("insights_account_id"),  # type: ignore[arg-type]
+                                          txn["amount"]["amount"], txn["type"],
+                                          txn.get("state"), txn))
+
+    def rows(self) -> list[_MappingRow]:
+        return self._rows
+
+    def records(self, rows: Sequence[_MappingRow]) -> list[Mapping[str, Any] | None]:
+        return [row.record for row in rows]
+
+    def render(self, rows: Sequence[_MappingRow]) -> list[Any]:
+        return [dict(row.record) for row in rows]
+
+
 # --- accounts and availability ---------------------------------------------------------
 
 
 def _select_accounts(
     request: CategorizedReportRequest,
-    transactions: list[Mapping[str, Any]],
+    rows: Sequence[TransactionRow],
     accounts: Mapping[str, AccountCoverage],
 ) -> list[str]:
     if request.insights_account_ids:
         return sorted(set(request.insights_account_ids))
     known = set(accounts)
-    for txn in transactions:
-        account_id = txn.get("insights_account_id")
-        if account_id is not None:
-            known.add(account_id)
+    for row in rows:
+        if row.account_id is not None:
+            known.add(row.account_id)
     if request.excluded_insights_account_ids:
         known.difference_update(request.excluded_insights_account_ids)
     return sorted(known)
@@ -190,8 +263,10 @@ def _check_availability(
 
 # --- filtering ---------------------------------------------------------------------------
 
-# An entry is (insights_transaction_id, date, amount, signed amount, transaction).
-_Entry = tuple[str, str, int, int, Mapping[str, Any]]
+# An entry is (insights_transaction_id, date, amount, signed amount, row, record); the record
+# is None unless a record filter or a CATEGORY/BRAND order needed it.
+_Entry = tuple[str, str, int, int, TransactionRow, Mapping[str, Any] | None]
+_NAMED_ORDERS = frozenset({"CATEGORY", "BRAND"})
 
 
 def _as_set(values: list[Any] | None) -> frozenset[Any] | None:
@@ -217,14 +292,15 @@ def _has_label(txn_labels: Mapping[str, Any] | None, index: dict[str, set[str]])
     return False
 
 
-def _filter(
+def _filter_rows(
     request: CategorizedReportRequest,
     timeframe: Timeframe,
-    transactions: list[Mapping[str, Any]],
+    rows: Sequence[TransactionRow],
     group_of: Mapping[str, int],
     n_groups: int,
 ) -> list[list[_Entry]]:
-    """One pass: drop what does not match and bucket the rest by report."""
+    """One pass over the rows: drop what the row fields rule out and bucket the rest by
+    report."""
     first = timeframe.from_date.isoformat()
     last = timeframe.to_date.isoformat()
     min_amount = request.min_amount
@@ -232,28 +308,17 @@ def _filter(
     wanted_type = request.transaction_type
     states = _as_set(request.states)
     txn_ids = _as_set(request.insights_transaction_ids)
-    brand_ids = _as_set(request.brand_ids)
-    category_ids = _as_set(request.category_ids)
-    only_main = request.only_main_category
-    labels = _label_index(request.labels)
-    excluded_labels = _label_index(request.excluded_labels) if request.excluded_labels else None
 
     buckets: list[list[_Entry]] = [[] for _ in range(n_groups)]
-    for txn in transactions:
-        group = group_of.get(txn.get("insights_account_id"))  # type: ignore[arg-type]
+    for row in rows:
+        group = group_of.get(row.account_id)
         if group is None:
             continue
-        day = txn.get("booking_date") or txn.get("value_date")
-        if day is None:
+        day = row.day
+        if day is None or day < first or day > last:
             continue
-        if day.__class__ is not str:
-            day = day.isoformat()
-        if len(day) != 10:  # tolerate date-times: the date is the first ten characters
-            day = day[:10]
-        if day < first or day > last:
-            continue
-        kind = txn["type"]
-        amount = txn["amount"]["amount"]
+        kind = row.type
+        amount = row.amount
         signed = -amount if kind == "DEBIT" else amount
         if min_amount is not None and signed < min_amount:
             continue
@@ -265,27 +330,59 @@ def _filter(
                     continue
             elif kind != wanted_type:
                 continue
-        if states is not None and (txn.get("state") or "UNKNOWN") not in states:
+        if states is not None and (row.state or "UNKNOWN") not in states:
             continue
-        txn_id = txn["insights_transaction_id"]
+        txn_id = row.transaction_id
         if txn_ids is not None and txn_id not in txn_ids:
             continue
-        if brand_ids is not None:
-            brand = txn.get("brand")
-            if not brand or brand.get("id") not in brand_ids:
-                continue
-        if category_ids is not None:
-            categories = txn.get("categories") or ()
-            if only_main:
-                categories = categories[:1]
-            if not any(c.get("id") in category_ids for c in categories):
-                continue
-        if labels is not None and not _has_label(txn.get("labels"), labels):
-            continue
-        if excluded_labels is not None and _has_label(txn.get("labels"), excluded_labels):
-            continue
-        buckets[group].append((txn_id, day, amount, signed, txn))
+        buckets[group].append((txn_id, day, amount, signed, row, None))
     return buckets
+
+
+def _needs_records(request: CategorizedReportRequest, order: Iterable[OrderBy]) -> bool:
+    """Whether a filter or an order reads fields the rows do not carry."""
+    return (request.labels is not None or bool(request.excluded_labels)
+            or request.brand_ids is not None or request.category_ids is not None
+            or any(key.field in _NAMED_ORDERS for key in order))
+
+
+def _filter_records(
+    request: CategorizedReportRequest, source: TransactionSource, buckets: list[list[_Entry]]
+) -> list[list[_Entry]]:
+    """Read the records of the remaining entries and apply the filters that need them."""
+    brand_ids = _as_set(request.brand_ids)
+    category_ids = _as_set(request.category_ids)
+    only_main = request.only_main_category
+    labels = _label_index(request.labels)
+    excluded_labels = _label_index(request.excluded_labels) if request.excluded_labels else None
+
+    records = source.records([entry[4] for bucket in buckets for entry in bucket])
+    kept_buckets: list[list[_Entry]] = []
+    position = 0
+    for bucket in buckets:
+        kept: list[_Entry] = []
+        for entry in bucket:
+            txn = records[position]
+            position += 1
+            if txn is None:
+                continue
+            if brand_ids is not None:
+                brand = txn.get("brand")
+                if not brand or brand.get("id") not in brand_ids:
+                    continue
+            if category_ids is not None:
+                categories = txn.get("categories") or ()
+                if only_main:
+                    categories = categories[:1]
+                if not any(c.get("id") in category_ids for c in categories):
+                    continue
+            if labels is not None and not _has_label(txn.get("labels"), labels):
+                continue
+            if excluded_labels is not None and _has_label(txn.get("labels"), excluded_labels):
+                continue
+            kept.append((*entry[:5], txn))
+        kept_buckets.append(kept)
+    return kept_buckets
 
 
 # --- ordering ----------------------------------------------------------------------------
@@ -305,7 +402,7 @@ def _split_by_name(
     # Two inlined loops rather than a key function: this is the hot path of named orders.
     if field == "CATEGORY":
         for entry in entries:
-            categories = entry[4].get("categories")
+            categories = entry[5].get("categories")
             name = categories[0].get("name") if categories else None
             if name.__class__ is str:
                 named.append((name.casefold(), entry))
@@ -313,7 +410,7 @@ def _split_by_name(
                 unnamed.append(entry)
     else:
         for entry in entries:
-            brand = entry[4].get("brand")
+            brand = entry[5].get("brand")
             name = brand.get("name") if brand else None
             if name.__class__ is str:
                 named.append((name.casefold(), entry))
@@ -351,16 +448,18 @@ def _order(entries: list[_Entry], order: Iterable[OrderBy]) -> list[_Entry]:
 def build_categorized_reports(
     request: CategorizedReportRequest,
     timeframe: Timeframe,
-    transactions: Iterable[Mapping[str, Any]],
+    transactions: Iterable[Mapping[str, Any]] | TransactionSource,
     accounts: Mapping[str, AccountCoverage],
 ) -> dict[str, Any]:
     """The seed's `data` object (`{"reports": [...]}`) for one request; see the module doc.
 
-    Raises `DataAvailabilityNotMet` when a report's data availability is below
-    `required_data_availability`.
+    `transactions` are plain mappings or a TransactionSource. Raises `DataAvailabilityNotMet`
+    when a report's data availability is below `required_data_availability`.
     """
-    stored = transactions if isinstance(transactions, list) else list(transactions)
-    selected = _select_accounts(request, stored, accounts)
+    source = transactions if isinstance(transactions, TransactionSource) else _Mappings(
+        transactions)
+    rows = source.rows()
+    selected = _select_accounts(request, rows, accounts)
     if not selected:
         groups: list[list[str]] = [[]]
     elif request.combine_accounts == "ALL":
@@ -374,10 +473,12 @@ def build_categorized_reports(
     ]
     _check_availability(request, timeframe, groups, availabilities, accounts)
 
-    group_of = {account_id: i for i, group in enumerate(groups) for account_id in group}
-    buckets = _filter(request, timeframe, stored, group_of, len(groups))
-
     order = request.order or DEFAULT_ORDER
+    group_of = {account_id: i for i, group in enumerate(groups) for account_id in group}
+    buckets = _filter_rows(request, timeframe, rows, group_of, len(groups))
+    if _needs_records(request, order):
+        buckets = _filter_records(request, source, buckets)
+
     start = request.offset
     stop = None if request.size is None else start + request.size
     from_iso = timeframe.from_date.isoformat()
@@ -392,7 +493,7 @@ def build_categorized_reports(
                 "type": REPORT_TYPE,
                 "insights_consumer_id": request.insights_consumer_id,
                 "insights_account_ids": list(group),
-                "transactions": [dict(entry[4]) for entry in page],
+                "transactions": source.render([entry[4] for entry in page]),
                 "from_date": from_iso,
                 "to_date": to_iso,
                 "refreshed_at": format_refreshed_at(group_coverages),

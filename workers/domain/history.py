@@ -30,10 +30,13 @@ Nothing here imports Faust: the store is anything with ``get``, ``set`` and ``de
 from __future__ import annotations
 
 import heapq
-from collections.abc import Iterable, Iterator, Mapping
+import re
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
+
+import orjson
 
 from workers.domain.availability import AccountCoverage
 
@@ -50,7 +53,11 @@ BOOKKEEPING = (SOURCE, OFFSET, TIMESTAMP, HIGH_WATER, DELETED, MAX_DAY)
 
 
 class RecordStore(Protocol):
-    """Where records live. The worker backs it with a Faust table, tests with a dict."""
+    """Where records live. The worker backs it with a Faust table, tests with a dict.
+
+    A store may also offer ``get_raw_many(keys) -> list[bytes | None]``, the records as stored
+    (their orjson documents); reports then copy records into replies without decoding them.
+    """
 
     def get(self, key: str) -> dict | None: ...
 
@@ -96,6 +103,11 @@ def consumer_of_key(key: str) -> str:
 
 @dataclass(slots=True)
 class _TxnMeta:
+    """What the index keeps of a stored transaction: its bookkeeping, and the fields that the
+    report's cheap filters and orderings read, so that a report reads only the records it
+    returns (a TransactionRow of workers.domain.categorized_report)."""
+
+    transaction_id: str
     day: str  # ISO date, compares correctly as a string
     account_id: str
     timestamp_ms: int
@@ -103,6 +115,9 @@ class _TxnMeta:
     offset: int
     deleted: bool
     max_day: str  # the latest day of any version of the transaction; retention keeps it till then
+    amount: int  # amount.amount (0 for a tombstone)
+    type: str  # DEBIT or CREDIT ("" for a tombstone)
+    state: str | None
 
 
 @dataclass(slots=True)
@@ -164,6 +179,71 @@ def client_view(record: Mapping[str, Any]) -> dict:
     return {k: v for k, v in record.items() if k not in BOOKKEEPING}
 
 
+def _bookkeeping_tail() -> re.Pattern[bytes]:
+    string, integer = rb'"[^"\\]*"', rb"-?[0-9]+"
+    fields = [(SOURCE, string), (OFFSET, integer), (TIMESTAMP, integer),
+              (HIGH_WATER, rb"(?:" + string + rb"|null)")]
+    tail = b"".join(b',"' + name.encode() + b'":' + value for name, value in fields)
+    return re.compile(tail + b'(?:,"' + MAX_DAY.encode() + b'":' + string + b")?}")
+
+
+#: The end of a live record's orjson document: the bookkeeping fields in the order
+#: `_stamp` writes them after the client view.
+_BOOKKEEPING_TAIL = _bookkeeping_tail()
+_TAIL_START = b',"' + SOURCE.encode() + b'":'
+
+
+def client_view_json(raw: bytes) -> orjson.Fragment:
+    """The client view of a stored record (its orjson bytes) as JSON, without decoding it.
+
+    The view is the document up to the bookkeeping fields. A record that does not end with
+    exactly the bookkeeping fields `_stamp` writes is decoded and encoded again instead, so
+    the result always equals `client_view`.
+    """
+    cut = raw.rfind(_TAIL_START)
+    if cut > 0 and _BOOKKEEPING_TAIL.fullmatch(raw, cut):
+        return orjson.Fragment(raw[:cut] + b"}")
+    return orjson.Fragment(orjson.dumps(client_view(orjson.loads(raw)),
+                                        option=orjson.OPT_NON_STR_KEYS))
+
+
+class StoredTransactions:
+    """A consumer's live transactions of a date range, as a report reads them (a
+    TransactionSource of workers.domain.categorized_report): rows from the in-memory index,
+    which carry the fields the cheap filters and orderings use; records only on demand.
+
+    `render` gives the reply's items: each record's client view as raw JSON when the store
+    hands out stored bytes (`get_raw`), so a report of 2,000 transactions neither decodes nor
+    encodes them; otherwise the decoded client views.
+    """
+
+    def __init__(self, store: RecordStore, consumer_id: str, rows: list[_TxnMeta]) -> None:
+        self._store = store
+        self._consumer_id = consumer_id
+        self._rows = rows
+
+    def rows(self) -> list[_TxnMeta]:
+        return self._rows
+
+    def records(self, rows: Sequence[_TxnMeta]) -> list[dict | None]:
+        """The client views of `rows`, in order (None for a record missing from the store)."""
+        get, consumer_id = self._store.get, self._consumer_id
+        out: list[dict | None] = []
+        for row in rows:
+            record = get(record_key(consumer_id, row.transaction_id))
+            out.append(None if record is None else client_view(record))
+        return out
+
+    def render(self, rows: Sequence[_TxnMeta]) -> list[Any]:
+        """The reply items of `rows`, in order (records missing from the store are left out)."""
+        get_raw_many = getattr(self._store, "get_raw_many", None)
+        if get_raw_many is None:
+            return [record for record in self.records(rows) if record is not None]
+        consumer_id = self._consumer_id
+        raws = get_raw_many([record_key(consumer_id, row.transaction_id) for row in rows])
+        return [client_view_json(raw) for raw in raws if raw is not None]
+
+
 class TransactionHistory:
     """Applies transaction and account events to stores and answers range queries.
 
@@ -194,7 +274,7 @@ class TransactionHistory:
             if keep_consumer is not None and not keep_consumer(consumer_id):
                 continue
             index = self._index.setdefault(consumer_id, _ConsumerIndex())
-            meta = _meta_of(record)
+            meta = _meta_of(txn_id, record)
             index.record(txn_id, meta)
             index.advance(max(meta.day, record.get(HIGH_WATER) or meta.day), self.retention)
         for key, record in account_items:
@@ -278,16 +358,15 @@ class TransactionHistory:
                 return Outcome.UNCHANGED
 
         max_day = max(existing.max_day, day) if existing is not None else day
-        record[SOURCE] = position.source
-        record[OFFSET] = position.offset
-        record[TIMESTAMP] = position.timestamp_ms
-        record[HIGH_WATER] = newest
-        if max_day != day:
-            record[MAX_DAY] = max_day
+        _stamp(record, position, newest, day, max_day)
         self.transactions.set(key, record)
-        index.record(txn_id, _TxnMeta(day, event["insights_account_id"],
-                                      position.timestamp_ms, position.source,
-                                      position.offset, deleted, max_day))
+        if deleted:
+            amount, kind, state = 0, "", None
+        else:
+            amount, kind, state = event["amount"]["amount"], event["type"], event.get("state")
+        index.record(txn_id, _TxnMeta(txn_id, day, event["insights_account_id"],
+                                      position.timestamp_ms, position.source, position.offset,
+                                      deleted, max_day, amount, kind, state))
         if index.advance(newest, self.retention):
             self._prune(index, consumer_id)
         return Outcome.DELETED if deleted else Outcome.APPLIED
@@ -326,15 +405,13 @@ class TransactionHistory:
                          position: SourcePosition) -> None:
         record: dict[str, Any] = {
             "insights_transaction_id": txn_id, "insights_account_id": account_id,
-            "booking_date": day, DELETED: True, SOURCE: position.source,
-            OFFSET: position.offset, TIMESTAMP: position.timestamp_ms,
-            HIGH_WATER: index.newest_day,
+            "booking_date": day, DELETED: True,
         }
-        if max_day != day:
-            record[MAX_DAY] = max_day
+        _stamp(record, position, index.newest_day, day, max_day)
         self.transactions.set(record_key(consumer_id, txn_id), record)
-        index.record(txn_id, _TxnMeta(day, account_id, position.timestamp_ms, position.source,
-                                      position.offset, True, max_day))
+        index.record(txn_id, _TxnMeta(txn_id, day, account_id, position.timestamp_ms,
+                                      position.source, position.offset, True, max_day, 0, "",
+                                      None))
 
     # ---- accounts ------------------------------------------------------------------------
 
@@ -379,6 +456,17 @@ class TransactionHistory:
             record = self.transactions.get(record_key(consumer_id, txn_id))
             if record is not None:
                 yield client_view(record)
+
+    def transactions_in(self, consumer_id: str, from_day: str, to_day: str) -> StoredTransactions:
+        """The consumer's live transactions dated within [from_day, to_day], read lazily."""
+        index = self._index.get(consumer_id)
+        rows: list[_TxnMeta] = []
+        if index is not None:
+            hidden = index.deleted_accounts
+            rows = [meta for meta in index.transactions.values()
+                    if not meta.deleted and from_day <= meta.day <= to_day
+                    and meta.account_id not in hidden]
+        return StoredTransactions(self.transactions, consumer_id, rows)
 
     def account_coverages(self, consumer_id: str) -> dict[str, AccountCoverage]:
         """Coverage of every account the consumer has.
@@ -436,16 +524,33 @@ class TransactionHistory:
         return coverages
 
 
-def _meta_of(record: Mapping[str, Any]) -> _TxnMeta:
+def _stamp(record: dict[str, Any], position: SourcePosition, high_water: str | None, day: str,
+           max_day: str) -> None:
+    """Append the bookkeeping fields to a transaction record: always last, always in this
+    order (client_view_json relies on it)."""
+    record[SOURCE] = position.source
+    record[OFFSET] = position.offset
+    record[TIMESTAMP] = position.timestamp_ms
+    record[HIGH_WATER] = high_water
+    if max_day != day:
+        record[MAX_DAY] = max_day
+
+
+def _meta_of(txn_id: str, record: Mapping[str, Any]) -> _TxnMeta:
     day = record.get("booking_date") or record["value_date"]
+    deleted = bool(record.get(DELETED))
     return _TxnMeta(
+        transaction_id=txn_id,
         day=day,
         account_id=record["insights_account_id"],
         timestamp_ms=record.get(TIMESTAMP) or 0,
         source=record.get(SOURCE, ""),
         offset=record.get(OFFSET, -1),
-        deleted=bool(record.get(DELETED)),
+        deleted=deleted,
         max_day=max(day, record.get(MAX_DAY) or day),
+        amount=0 if deleted else record["amount"]["amount"],
+        type="" if deleted else record["type"],
+        state=None if deleted else record.get("state"),
     )
 
 
