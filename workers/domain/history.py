@@ -184,7 +184,8 @@ def _bookkeeping_tail() -> re.Pattern[bytes]:
     fields = [(SOURCE, string), (OFFSET, integer), (TIMESTAMP, integer),
               (HIGH_WATER, rb"(?:" + string + rb"|null)")]
     tail = b"".join(b',"' + name.encode() + b'":' + value for name, value in fields)
-    return re.compile(tail + b'(?:,"' + MAX_DAY.encode() + b'":' + string + b")?}")
+    return re.compile(tail + b'(?:,"' + MAX_DAY.encode() + b'":' + string + b')?(?:,"'
+                      + DELETED.encode() + b'":true)?}')
 
 
 #: The end of a live record's orjson document: the bookkeeping fields in the order
@@ -348,7 +349,6 @@ class TransactionHistory:
                 "insights_transaction_id": txn_id,
                 "insights_account_id": event["insights_account_id"],
                 "booking_date": day,
-                DELETED: True,
             }
         else:
             record = stored_transaction(event)
@@ -358,7 +358,7 @@ class TransactionHistory:
                 return Outcome.UNCHANGED
 
         max_day = max(existing.max_day, day) if existing is not None else day
-        _stamp(record, position, newest, day, max_day)
+        _stamp(record, position, newest, day, max_day, deleted)
         self.transactions.set(key, record)
         if deleted:
             amount, kind, state = 0, "", None
@@ -405,9 +405,9 @@ class TransactionHistory:
                          position: SourcePosition) -> None:
         record: dict[str, Any] = {
             "insights_transaction_id": txn_id, "insights_account_id": account_id,
-            "booking_date": day, DELETED: True,
+            "booking_date": day,
         }
-        _stamp(record, position, index.newest_day, day, max_day)
+        _stamp(record, position, index.newest_day, day, max_day, deleted=True)
         self.transactions.set(record_key(consumer_id, txn_id), record)
         index.record(txn_id, _TxnMeta(txn_id, day, account_id, position.timestamp_ms,
                                       position.source, position.offset, True, max_day, 0, "",
@@ -525,7 +525,7 @@ class TransactionHistory:
 
 
 def _stamp(record: dict[str, Any], position: SourcePosition, high_water: str | None, day: str,
-           max_day: str) -> None:
+           max_day: str, deleted: bool) -> None:
     """Append the bookkeeping fields to a transaction record: always last, always in this
     order (client_view_json relies on it)."""
     record[SOURCE] = position.source
@@ -534,6 +534,8 @@ def _stamp(record: dict[str, Any], position: SourcePosition, high_water: str | N
     record[HIGH_WATER] = high_water
     if max_day != day:
         record[MAX_DAY] = max_day
+    if deleted:
+        record[DELETED] = True
 
 
 def _meta_of(txn_id: str, record: Mapping[str, Any]) -> _TxnMeta:
