@@ -41,7 +41,7 @@ from faust.types import TP
 
 KAFKA_SCHEME = "insights-kafka"
 EMBEDDED_SCHEME = "insights-tansu"
-EMBEDDED_FETCH_MAX_WAIT_MS = 20
+EMBEDDED_FETCH_MAX_WAIT_MS = 5
 #: A flush that cannot hand every buffered message to the client in this time fails the commit
 #: (and so the worker) instead of committing offsets ahead of unsent table changes.
 FLUSH_TIMEOUT_SECONDS = 120.0
