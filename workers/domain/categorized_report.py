@@ -155,7 +155,8 @@ class TransactionSource(Protocol):
         ...
 
     def render(self, rows: Sequence[TransactionRow]) -> list[Any]:
-        """The reply's transaction items for `rows`, in order."""
+        """The reply's transaction items for `rows`, in order (mappings, or anything that
+        encodes as their JSON)."""
         ...
 
 

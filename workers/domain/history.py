@@ -201,11 +201,24 @@ def client_view_json(raw: bytes) -> orjson.Fragment:
     exactly the bookkeeping fields `_stamp` writes is decoded and encoded again instead, so
     the result always equals `client_view`.
     """
-    cut = raw.rfind(_TAIL_START)
-    if cut > 0 and _BOOKKEEPING_TAIL.fullmatch(raw, cut):
-        return orjson.Fragment(raw[:cut] + b"}")
-    return orjson.Fragment(orjson.dumps(client_view(orjson.loads(raw)),
-                                        option=orjson.OPT_NON_STR_KEYS))
+    return client_views_json((raw,))[0]
+
+
+def client_views_json(raws: Iterable[bytes | None]) -> list[orjson.Fragment]:
+    """`client_view_json` of each record (None entries left out), in one loop: this is the
+    inner loop of a full report."""
+    fullmatch, tail_start, fragment = _BOOKKEEPING_TAIL.fullmatch, _TAIL_START, orjson.Fragment
+    views = []
+    for raw in raws:
+        if raw is None:
+            continue
+        cut = raw.rfind(tail_start)
+        if cut > 0 and fullmatch(raw, cut):
+            views.append(fragment(raw[:cut] + b"}"))
+        else:
+            views.append(fragment(orjson.dumps(client_view(orjson.loads(raw)),
+                                               option=orjson.OPT_NON_STR_KEYS)))
+    return views
 
 
 class StoredTransactions:
@@ -213,9 +226,9 @@ class StoredTransactions:
     TransactionSource of workers.domain.categorized_report): rows from the in-memory index,
     which carry the fields the cheap filters and orderings use; records only on demand.
 
-    `render` gives the reply's items: each record's client view as raw JSON when the store
-    hands out stored bytes (`get_raw`), so a report of 2,000 transactions neither decodes nor
-    encodes them; otherwise the decoded client views.
+    `render` gives the reply's transactions: the records' client views as raw JSON when the
+    store hands out stored bytes (`get_raw_many`), so a report of 2,000 transactions neither
+    decodes nor encodes them; otherwise the decoded client views.
     """
 
     def __init__(self, store: RecordStore, consumer_id: str, rows: list[_TxnMeta]) -> None:
@@ -235,14 +248,14 @@ class StoredTransactions:
             out.append(None if record is None else client_view(record))
         return out
 
-    def render(self, rows: Sequence[_TxnMeta]) -> list[Any]:
-        """The reply items of `rows`, in order (records missing from the store are left out)."""
+    def render(self, rows: Sequence[_TxnMeta]) -> list[dict] | list[orjson.Fragment]:
+        """The reply's transactions for `rows`, in order (records missing from the store are
+        left out): raw JSON copied from the stored bytes, or the decoded client views."""
         get_raw_many = getattr(self._store, "get_raw_many", None)
         if get_raw_many is None:
             return [record for record in self.records(rows) if record is not None]
-        consumer_id = self._consumer_id
-        raws = get_raw_many([record_key(consumer_id, row.transaction_id) for row in rows])
-        return [client_view_json(raw) for raw in raws if raw is not None]
+        prefix = self._consumer_id + KEY_SEPARATOR
+        return client_views_json(get_raw_many([prefix + row.transaction_id for row in rows]))
 
 
 class TransactionHistory:
