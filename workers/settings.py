@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Literal
 
 BrokerProfile = Literal["kafka", "embedded"]
+#: Record batch compression codecs (Kafka's); "none" sends uncompressed batches.
+COMPRESSION_CODECS = ("none", "gzip", "snappy", "lz4", "zstd")
 
 
 class SettingsError(ValueError):
@@ -79,6 +81,7 @@ class Settings:
     ingest_batch_seconds: float = 0.05
     web_port: int | None = None
     log_level: str = "WARNING"
+    compression: str = "snappy"
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
 
     @classmethod
@@ -92,6 +95,10 @@ class Settings:
         if not (store.startswith("rocksdb://") or store.startswith("memory://")):
             raise SettingsError(f"INSIGHTS_TABLE_STORE must be rocksdb:// or memory://, got {store!r}")
         web_port = env.get("INSIGHTS_WEB_PORT")
+        compression = (env.get("INSIGHTS_COMPRESSION") or "snappy").lower()
+        if compression not in COMPRESSION_CODECS:
+            raise SettingsError(f"INSIGHTS_COMPRESSION must be one of {', '.join(COMPRESSION_CODECS)}"
+                                f", got {compression!r}")
         protocol = (env.get("KAFKA_SECURITY_PROTOCOL") or "PLAINTEXT").upper()
         if protocol not in ("PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"):
             raise SettingsError(f"KAFKA_SECURITY_PROTOCOL {protocol!r} is not supported")
@@ -109,6 +116,7 @@ class Settings:
             ingest_batch_size=_env_int(env, "INSIGHTS_INGEST_BATCH_SIZE", 500, minimum=1),
             web_port=int(web_port) if web_port else None,
             log_level=(env.get("INSIGHTS_LOG_LEVEL") or "WARNING").upper(),
+            compression=compression,
             security=KafkaSecurity(
                 protocol=protocol,
                 sasl_mechanism=env.get("KAFKA_SASL_MECHANISM") or None,

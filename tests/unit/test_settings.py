@@ -16,6 +16,7 @@ def test_defaults_without_bootstrap_use_the_embedded_profile():
     assert settings.table_store == "rocksdb://"
     assert settings.retention_days == 400
     assert settings.partitions == 4
+    assert settings.compression == "snappy"
     assert settings.topic("insights.transactions.v1") == "insights.transactions.v1"
 
 
@@ -25,8 +26,9 @@ def test_values_from_the_environment():
         "INSIGHTS_PARTITIONS": "12", "INSIGHTS_TABLE_STORE": "memory://",
         "INSIGHTS_DATA_DIR": "/tmp/state", "INSIGHTS_RETENTION_DAYS": "30",
         "KAFKA_SECURITY_PROTOCOL": "sasl_ssl", "KAFKA_SASL_MECHANISM": "SCRAM-SHA-512",
-        "KAFKA_SASL_USERNAME": "u", "KAFKA_SASL_PASSWORD": "p"})
+        "KAFKA_SASL_USERNAME": "u", "KAFKA_SASL_PASSWORD": "p", "INSIGHTS_COMPRESSION": "ZSTD"})
     assert settings.broker_profile == "kafka"
+    assert settings.compression == "zstd"
     assert settings.topic("insights.accounts.v1") == "stage.insights.accounts.v1"
     assert settings.partitions == 12
     assert settings.data_dir == Path("/tmp/state")
@@ -44,7 +46,17 @@ def test_values_from_the_environment():
     ({"INSIGHTS_TABLE_STORE": "redis://"}, "INSIGHTS_TABLE_STORE"),
     ({"INSIGHTS_BROKER_PROFILE": "tansu"}, "INSIGHTS_BROKER_PROFILE"),
     ({"KAFKA_SECURITY_PROTOCOL": "SSL3"}, "KAFKA_SECURITY_PROTOCOL"),
+    ({"INSIGHTS_COMPRESSION": "brotli"}, "INSIGHTS_COMPRESSION must be one of none, gzip"),
 ])
 def test_invalid_values_are_rejected_with_the_variable_name(env, message):
     with pytest.raises(SettingsError, match=message):
         Settings.from_env(env)
+
+
+@pytest.mark.parametrize("codec, producer_codec", [("snappy", "snappy"), ("zstd", "zstd"),
+                                                    ("none", None)])
+def test_the_compression_setting_reaches_the_producer(codec, producer_codec):
+    from workers.app import output_settings
+
+    settings = Settings.from_env({"INSIGHTS_COMPRESSION": codec})
+    assert output_settings(settings) == {"producer_compression_type": producer_codec}
