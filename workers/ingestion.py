@@ -88,6 +88,11 @@ def ingest_source_record(ingestion: Ingestion, event: EventT) -> None:
             value=dumps({"source": position.source, "offset": position.offset,
                          "timestamp_ms": position.timestamp_ms, "event": document}))
         return
+    apply_document(ingestion, document, position)
+
+
+def apply_document(ingestion: Ingestion, document: dict, position: SourcePosition) -> None:
+    """Apply one validated event, read directly or forwarded, to the history."""
     ingestion_counts[f"{ingestion.kind}:{ingestion.apply(document, position)}"] += 1
 
 
@@ -102,4 +107,4 @@ def ingest_rekeyed_record(ingestion: Ingestion, event: EventT) -> None:
     except (orjson.JSONDecodeError, KeyError, TypeError, ValidationError) as exc:
         send_dead_letter(event, "INVALID_INTERNAL_RECORD", f"unreadable re-keyed record: {exc}")
         return
-    ingestion_counts[f"{ingestion.kind}:{ingestion.apply(document, position)}"] += 1
+    apply_document(ingestion, document, position)
