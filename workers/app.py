@@ -66,11 +66,11 @@ def faust_settings(settings: Settings) -> dict[str, Any]:
 
 
 def output_settings(settings: Settings) -> dict[str, Any]:
-    """Faust App keyword arguments for what the service writes: record batches compressed with
-    INSIGHTS_COMPRESSION (replies, dead letters, re-keyed records and, through the producer,
-    table changelogs). JSON compresses about five to one with snappy: a 2,000-transaction
-    reply of 1.2 MB took ~13 ms from producer to consumer on the embedded broker, ~8 ms
-    compressed (bench/README.md)."""
+    """Faust App keyword arguments for what the service writes through Faust's producer:
+    record batches compressed with INSIGHTS_COMPRESSION (replies, dead letters, re-keyed
+    records; table changelogs go uncompressed, see workers/transport.py). JSON compresses about
+    five to one with snappy: a 2,000-transaction reply of 1.2 MB took ~13 ms from producer to
+    consumer on the embedded broker, ~8 ms compressed (bench/README.md)."""
     codec = settings.compression
     return {"producer_compression_type": None if codec == "none" else codec}
 

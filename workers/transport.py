@@ -192,9 +192,10 @@ class RecordBatchSender:
         await self._hand_over(client, batch, count, topic, partition, on_sent)
 
     def _new_batch(self, client: aiokafka.AIOKafkaProducer) -> BatchBuilder:
-        # As client.create_batch(), with a larger size than the client's 16 KB batches.
-        return BatchBuilder(min(self.MAX_BATCH_BYTES, client._max_request_size),
-                            client._message_accumulator._compression_type,
+        # As client.create_batch(), with a larger size than the client's 16 KB batches, and
+        # uncompressed: compressing changelog batches changed nothing for ingestion and made
+        # recovery from the changelog (100,000 records after kill -9) ~2 s slower.
+        return BatchBuilder(min(self.MAX_BATCH_BYTES, client._max_request_size), 0,
                             is_transactional=False)
 
     async def _hand_over(self, client: aiokafka.AIOKafkaProducer, batch: BatchBuilder,
