@@ -116,7 +116,6 @@ class _FakeClient:
 
     def __init__(self, delay: float = 0.0, failing: set[int] = frozenset(),
                  refusing: set[int] = frozenset()) -> None:
-        self._message_accumulator = SimpleNamespace(_compression_type=0)
         self.delay, self.failing, self.refusing = delay, failing, refusing
         self.batches: list[tuple[str, int, list[tuple[bytes, bytes | None]]]] = []
         self.next_offset: dict[int, int] = {}
