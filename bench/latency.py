@@ -76,15 +76,23 @@ class RocksStore:
     """A RecordStore over rocksdict with orjson values (the worker's table stores bytes)."""
 
     def __init__(self, path: str) -> None:
-        from rocksdict import Rdict
+        from rocksdict import Options, Rdict
 
-        self.db = Rdict(path)
+        self.db = Rdict(path, options=Options(raw_mode=True))
 
     def get(self, key: str) -> dict | None:
         raw = self.db.get(key.encode())
         return None if raw is None else orjson.loads(raw)
 
-    def get_raw_many(self, keys: list[str]) -> list[bytes | None]:
+    def get_raw_many(self, keys: list[str], prefix: str | None = None) -> list[bytes | None]:
+        if prefix is not None:  # as workers/state.py TableStore
+            start = prefix.encode()
+            found = {}
+            for key, value in self.db.items(from_key=start):
+                if not key.startswith(start):
+                    break
+                found[key] = value
+            return [found.get(key.encode()) for key in keys]
         get = self.db.get
         return [get(key.encode()) for key in keys]
 

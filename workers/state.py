@@ -5,7 +5,7 @@ from __future__ import annotations
 import gc
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 import orjson
@@ -51,32 +51,46 @@ class TableStore:
     def get(self, key: str) -> dict | None:
         store = self.table.data
         if isinstance(store, RocksDBStore):
-            raw = self._read(store)(key.encode())
+            db = self._database(store)
+            raw = store._get(key.encode()) if db is None else db.get(key.encode())
             return orjson.loads(raw) if raw is not None else None
         return store.get(key)
 
-    def get_raw_many(self, keys: list[str]) -> list[bytes | None]:
+    def get_raw_many(self, keys: list[str], prefix: str | None = None) -> list[bytes | None]:
         """The records as stored (orjson documents), in order: reports copy them into replies
-        without decoding them."""
+        without decoding them. With `prefix` (the keys' common prefix, given when they are most
+        of the records under it), RocksDB reads the prefix's range in one pass: half the cost of
+        2,000 lookups."""
         store = self.table.data
         if isinstance(store, RocksDBStore):
-            read = self._read(store)
+            db = self._database(store)
+            if db is None:
+                return [store._get(key.encode()) for key in keys]
+            if prefix is not None:
+                start = prefix.encode()
+                found = {}
+                for key, value in db.items(from_key=start):
+                    if not key.startswith(start):
+                        break
+                    found[key] = value
+                return [found.get(key.encode()) for key in keys]
+            read = db.get
             return [read(key.encode()) for key in keys]
         values = [store.get(key) for key in keys]
         return [dumps(value) if value is not None else None for value in values]
 
-    def _read(self, store: RocksDBStore) -> Callable[[bytes], bytes | None]:
-        # One RocksDB lookup per record in the database of the consumer's partition: that of
-        # the event being applied, or of the current event (a report request, which is
-        # answered on its consumer's partition). Faust's table API adds a membership test, a
-        # second lookup, its serializer registry and a key-index update per read.
+    def _database(self, store: RocksDBStore):
+        # The RocksDB database of the consumer's partition: that of the event being applied,
+        # or of the current event (a report request, answered on its consumer's partition);
+        # None outside of both. One lookup per record there; Faust's table API adds a
+        # membership test, a second lookup, its serializer registry and a key-index update.
         partition = self.partition
         if partition is None:
             event = current_event()
             if event is None:
-                return store._get
+                return None
             partition = event.message.partition
-        return store._db_for_partition(partition).get
+        return store._db_for_partition(partition)
 
     def set(self, key: str, value: dict) -> None:
         partition = self._writing_partition()

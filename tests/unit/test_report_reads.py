@@ -46,14 +46,18 @@ class BytesStore:
         self.data: dict[str, bytes] = {}
         self.decoded: list[str] = []
         self.raw: list[str] = []
+        self.scans = 0
 
     def get(self, key: str) -> dict | None:
         self.decoded.append(key)
         raw = self.data.get(key)
         return None if raw is None else orjson.loads(raw)
 
-    def get_raw_many(self, keys: list[str]) -> list[bytes | None]:
+    def get_raw_many(self, keys: list[str], prefix: str | None = None) -> list[bytes | None]:
         self.raw.extend(keys)
+        if prefix is not None:
+            assert all(key.startswith(prefix) for key in keys)
+            self.scans += 1
         return [self.data.get(key) for key in keys]
 
     def set(self, key: str, value: dict) -> None:
@@ -137,6 +141,18 @@ def test_a_page_reads_only_its_own_records() -> None:
     assert got == [f"t{i:02d}" for i in wanted]
     assert store.decoded == []
     assert store.raw == [record_key(CONSUMER, t) for t in got]
+    assert store.scans == 0  # five records are looked up, not the consumer's whole range
+
+
+def test_a_report_of_most_records_reads_the_consumers_range_in_one_pass() -> None:
+    history, store = _page_history()
+    tf = Timeframe(date(2024, 6, 1), date(2024, 6, 30))
+    data = build_categorized_reports(request(), tf, history.transactions_in(
+        CONSUMER, "2024-06-01", "2024-06-30"), {})
+    got = [t["insights_transaction_id"] for t in orjson.loads(orjson.dumps(data))["reports"][0][
+        "transactions"]]
+    assert sorted(got) == [f"t{i:02d}" for i in range(40)]
+    assert store.scans == 1 and store.decoded == []
 
 
 def test_label_filters_read_the_records_left_after_the_cheap_filters() -> None:

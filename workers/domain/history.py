@@ -55,8 +55,10 @@ BOOKKEEPING = (SOURCE, OFFSET, TIMESTAMP, HIGH_WATER, DELETED, MAX_DAY)
 class RecordStore(Protocol):
     """Where records live. The worker backs it with a Faust table, tests with a dict.
 
-    A store may also offer ``get_raw_many(keys) -> list[bytes | None]``, the records as stored
-    (their orjson documents); reports then copy records into replies without decoding them.
+    A store may also offer ``get_raw_many(keys, prefix=None) -> list[bytes | None]``, the records
+    as stored (their orjson documents); reports then copy records into replies without decoding
+    them. `prefix`, when given, is the keys' common prefix and they are most of the records under
+    it, so the store may read that range instead of the keys one by one.
     """
 
     def get(self, key: str) -> dict | None: ...
@@ -231,10 +233,12 @@ class StoredTransactions:
     decodes nor encodes them; otherwise the decoded client views.
     """
 
-    def __init__(self, store: RecordStore, consumer_id: str, rows: list[_TxnMeta]) -> None:
+    def __init__(self, store: RecordStore, consumer_id: str, rows: list[_TxnMeta],
+                 stored: int) -> None:
         self._store = store
         self._consumer_id = consumer_id
         self._rows = rows
+        self._stored = stored  # records the consumer has in the store
 
     def rows(self) -> list[_TxnMeta]:
         return self._rows
@@ -255,7 +259,10 @@ class StoredTransactions:
         if get_raw_many is None:
             return [record for record in self.records(rows) if record is not None]
         prefix = self._consumer_id + KEY_SEPARATOR
-        return client_views_json(get_raw_many([prefix + row.transaction_id for row in rows]))
+        keys = [prefix + row.transaction_id for row in rows]
+        if keys and 2 * len(keys) >= self._stored:
+            return client_views_json(get_raw_many(keys, prefix))
+        return client_views_json(get_raw_many(keys))
 
 
 class TransactionHistory:
@@ -473,13 +480,13 @@ class TransactionHistory:
     def transactions_in(self, consumer_id: str, from_day: str, to_day: str) -> StoredTransactions:
         """The consumer's live transactions dated within [from_day, to_day], read lazily."""
         index = self._index.get(consumer_id)
-        rows: list[_TxnMeta] = []
-        if index is not None:
-            hidden = index.deleted_accounts
-            rows = [meta for meta in index.transactions.values()
-                    if not meta.deleted and from_day <= meta.day <= to_day
-                    and meta.account_id not in hidden]
-        return StoredTransactions(self.transactions, consumer_id, rows)
+        if index is None:
+            return StoredTransactions(self.transactions, consumer_id, [], 0)
+        hidden = index.deleted_accounts
+        rows = [meta for meta in index.transactions.values()
+                if not meta.deleted and from_day <= meta.day <= to_day
+                and meta.account_id not in hidden]
+        return StoredTransactions(self.transactions, consumer_id, rows, len(index.transactions))
 
     def account_coverages(self, consumer_id: str) -> dict[str, AccountCoverage]:
         """Coverage of every account the consumer has.
