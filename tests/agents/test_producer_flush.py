@@ -221,14 +221,7 @@ async def test_after_a_failure_a_partition_sends_nothing_more_and_the_commit_is_
     await asyncio.sleep(0)
     assert delivered == [1]
     assert [type(e) for e in sender.failed_sends] == [ConnectionError, ChangelogSendFailed]
-
-    producer = _draining_producer(sender)
-    await producer.buffer.start()
-    try:
-        with pytest.raises(ChangelogSendFailed):
-            await producer.flush()
-    finally:
-        await producer.buffer.stop()
+    await _assert_the_commit_flush_fails(sender)
 
 
 async def test_a_batch_the_broker_rejects_refuses_the_commit():
@@ -236,22 +229,21 @@ async def test_a_batch_the_broker_rejects_refuses_the_commit():
     sender = _sender(client)
     delivered: list[int] = []
     sender.send_soon("changelog", 2, _records("a", 3), lambda meta, count: delivered.append(2))
-    producer = _draining_producer(sender)
+    await _assert_the_commit_flush_fails(sender)
+    assert delivered == []
+
+
+async def _assert_the_commit_flush_fails(sender: RecordBatchSender) -> None:
+    """The flush before an offset commit, of a DrainingProducer with `sender`, refuses."""
+    producer = object.__new__(DrainingProducer)  # only what flush() uses, no Kafka client
+    producer.buffer = DrainingProducerBuffer()
+    producer.buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
+    producer.record_batches = sender
+    producer._producer = None
+    producer._transaction_producers = {}
     await producer.buffer.start()
     try:
         with pytest.raises(ChangelogSendFailed):
             await producer.flush()
     finally:
         await producer.buffer.stop()
-    assert delivered == []
-
-
-def _draining_producer(sender: RecordBatchSender) -> DrainingProducer:
-    """A DrainingProducer with only what flush() uses (no Kafka client)."""
-    producer = object.__new__(DrainingProducer)
-    producer.buffer = DrainingProducerBuffer()
-    producer.buffer.app = SimpleNamespace(conf=SimpleNamespace(producer_threaded=False))
-    producer.record_batches = sender
-    producer._producer = None
-    producer._transaction_producers = {}
-    return producer

@@ -27,29 +27,26 @@ from workers.topics import (
 log = logging.getLogger(__name__)
 
 
-def _declare_agents(ingestion: Ingestion, source_topic):
+async def _apply_batches(stream, ingestion: Ingestion, ingest_record) -> None:
     # A batch is applied without an await in between; its table changes go to the producer
     # before take_events acknowledges its events, so no commit can cover a change not handed
     # over (workers/state.py, TableStore).
+    async for events in stream.take_events(settings.ingest_batch_size,
+                                           within=settings.ingest_batch_seconds):
+        try:
+            for event in events:
+                with writing_for(event):
+                    ingest_record(ingestion, event)
+        finally:
+            await hand_off_changes()
+
+
+def _declare_agents(ingestion: Ingestion, source_topic):
     async def ingest(stream):
-        async for events in stream.take_events(settings.ingest_batch_size,
-                                               within=settings.ingest_batch_seconds):
-            try:
-                for event in events:
-                    with writing_for(event):
-                        ingest_source_record(ingestion, event)
-            finally:
-                await hand_off_changes()
+        await _apply_batches(stream, ingestion, ingest_source_record)
 
     async def ingest_rekeyed(stream):
-        async for events in stream.take_events(settings.ingest_batch_size,
-                                               within=settings.ingest_batch_seconds):
-            try:
-                for event in events:
-                    with writing_for(event):
-                        ingest_rekeyed_record(ingestion, event)
-            finally:
-                await hand_off_changes()
+        await _apply_batches(stream, ingestion, ingest_rekeyed_record)
 
     ingest.__doc__ = f"Validate, route and apply every record of {source_topic.get_topic_name()}."
     ingest_rekeyed.__doc__ = f"Apply {ingestion.kind} forwarded from a non-owning partition."
