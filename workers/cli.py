@@ -360,6 +360,10 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--months", type=int, default=13)
     demo.add_argument("--timeout", type=float, default=180.0)
     demo.set_defaults(func=cmd_demo)
+
+    from workers.config_cli import add_config_commands
+
+    add_config_commands(commands)
     return parser
 
 

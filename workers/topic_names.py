@@ -22,3 +22,15 @@ CONTRACT_TOPICS = (TRANSACTIONS, ACCOUNTS, REPORT_REQUESTS)
 INTERNAL_TOPICS = (TRANSACTIONS_REKEYED, ACCOUNTS_REKEYED, REPORT_REQUESTS_REKEYED)
 OUTPUT_TOPICS = (REPORT_REPLIES, DEAD_LETTER)
 TABLES = ("transactions", "accounts")
+
+# Report configurations (CONTRACT.md, ConfigCommand/ConfigReply), the jobs their schedules emit,
+# commands forwarded to the partition owning their account, and the schedule timer's ticks.
+REPORT_CONFIGS = "insights.report-configs.v1"
+REPORT_CONFIG_REPLIES = "insights.report-config-replies.v1"
+REPORT_JOBS = "insights.report-jobs.v1"
+REPORT_CONFIGS_REKEYED = f"{INTERNAL_PREFIX}report-configs-rekeyed.v1"
+REPORT_SCHEDULE_TICKS = f"{INTERNAL_PREFIX}report-schedule-ticks.v1"
+CONTRACT_TOPICS += (REPORT_CONFIGS,)
+INTERNAL_TOPICS += (REPORT_CONFIGS_REKEYED, REPORT_SCHEDULE_TICKS)
+OUTPUT_TOPICS += (REPORT_CONFIG_REPLIES, REPORT_JOBS)
+TABLES += ("report-configs", "report-config-replies")
