@@ -195,6 +195,8 @@ InsightReportConfig = Annotated[
 class InsightReportConfigModel(RootModel[InsightReportConfig]):
     """An insight report configuration: one of four kinds, chosen by `dataType`."""
 
+    model_config = ConfigDict(title="InsightReportConfig")
+
 #: The discriminator fields of the unions above; their values appear in pydantic error
 #: locations and are removed from the paths clients see.
 DISCRIMINATORS = ("dataType", "filter")
@@ -245,6 +247,8 @@ PersistedReportConfig = Annotated[
 
 class PersistedReportConfigModel(RootModel[PersistedReportConfig]):
     """A stored configuration: the seed's Persisted fields, the configuration, `next_run_at`."""
+
+    model_config = ConfigDict(title="PersistedReportConfig")
 
 
 # --- commands and replies ------------------------------------------------------------------

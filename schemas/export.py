@@ -27,6 +27,7 @@ from pydantic import BaseModel
 
 from schemas import contract
 from schemas.categorized import CategorizedReportRequest, CategorizedReportResponse
+from schemas.configs import CONFIG_MODELS
 
 __all__ = [
     "ASYNCAPI_FILE",
@@ -95,6 +96,31 @@ TOPICS: dict[str, tuple[str, str, str, str]] = {
         " original bytes.",
     ),
 }
+TOPICS.update({
+    "insights.report-configs.v1": (
+        "ConfigCommand",
+        "publish",
+        "aid, the merchant account id of the command.",
+        "Commands on merchants' report configurations (create, update, get, list, delete)"
+        " from merchant back-offices, each with a JWT bearer token. `config` is"
+        " components.schemas.InsightReportConfig. Every command gets exactly one reply.",
+    ),
+    "insights.report-config-replies.v1": (
+        "ConfigReply",
+        "subscribe",
+        "correlation_id of the ConfigCommand.",
+        "The default reply topic of ConfigCommands (a command may name its own in"
+        " `reply_to`). `data` is a components.schemas.PersistedReportConfig or a list of them.",
+    ),
+    "insights.report-jobs.v1": (
+        "ReportJob",
+        "subscribe",
+        "aid, the merchant account id of the configuration.",
+        "One job per configuration and schedule period when the period's run is due."
+        " Delivery is at-least-once: a job emitted again after a crash has the same job_id"
+        " and attempt > 1.",
+    ),
+})
 
 _OPERATION_VERB = {"publish": "receive", "subscribe": "send"}
 
@@ -118,6 +144,7 @@ def _exported_models() -> dict[str, type[BaseModel]]:
     models: dict[str, type[BaseModel]] = dict(contract.CONTRACT_MODELS)
     models["CategorizedReportRequest"] = CategorizedReportRequest
     models["CategorizedReportResponse"] = CategorizedReportResponse
+    models.update(CONFIG_MODELS)
     return models
 
 
@@ -139,6 +166,11 @@ def _rewrite_refs(node: Any, names: dict[str, str]) -> Any:
                 if not value.startswith("#/$defs/"):
                     raise ValueError(f"unexpected $ref {value!r}")
                 out[key] = COMPONENTS_PREFIX + names[value.removeprefix("#/$defs/")]
+            elif key == "discriminator" and isinstance(value, dict) and "mapping" in value:
+                # OpenAPI discriminator mappings are references too.
+                out[key] = {**value, "mapping": {
+                    tag: _rewrite_refs({"$ref": ref}, names)["$ref"]
+                    for tag, ref in value["mapping"].items()}}
             else:
                 out[key] = _rewrite_refs(value, names)
         return out

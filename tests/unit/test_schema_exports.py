@@ -23,6 +23,7 @@ import pytest
 from pydantic import create_model
 
 from schemas import contract, export
+from schemas.configs import CONFIG_MODELS
 from workers.sample_data import generate_sample_data
 from workers.topic_names import CONTRACT_TOPICS, OUTPUT_TOPICS
 
@@ -35,6 +36,9 @@ EXPECTED_TOPICS = {
     "insights.report-requests.v1": ("publish", "ReportRequest"),
     "insights.report-replies.v1": ("subscribe", "ReportReply"),
     "insights.dead-letter.v1": ("subscribe", "DeadLetter"),
+    "insights.report-configs.v1": ("publish", "ConfigCommand"),
+    "insights.report-config-replies.v1": ("subscribe", "ConfigReply"),
+    "insights.report-jobs.v1": ("subscribe", "ReportJob"),
 }
 
 
@@ -228,7 +232,8 @@ def test_the_export_is_deterministic(tmp_path):
 def test_exported_files_cover_the_contract_and_the_categorized_report():
     names = set(export.json_schemas())
     assert names == {f"{name}.json" for name in contract.CONTRACT_MODELS} | {
-        "CategorizedReportRequest.json", "CategorizedReportResponse.json"}
+        "CategorizedReportRequest.json", "CategorizedReportResponse.json"} | {
+        f"{name}.json" for name in CONFIG_MODELS}
     for name in names:
         schema = _load(f"{export.JSON_DIR}/{name}")
         assert schema["title"] == name.removesuffix(".json")
