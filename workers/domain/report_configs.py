@@ -214,7 +214,7 @@ class ConfigRegistry:
         """Rebuild the due index from the store's (aid, record) pairs, for accounts kept."""
         self.due.clear()
         for aid, record in items:
-            if KEY_SEPARATOR not in aid and keep(aid):
+            if keep(aid):
                 self._index(aid, record)
 
     def due_accounts(self, now: datetime, keep: Callable[[str], bool]) -> list[str]:
