@@ -225,18 +225,26 @@ class Persisted(BaseModel):
 class PersistedCheckoutTransactionsReportConfig(Persisted, CheckoutTransactionsReportConfig):
     """A stored checkout/transactions configuration."""
 
+    model_config = ConfigDict(strict=False)  # replies are read from plain JSON too
+
 
 class PersistedCheckoutOpenTransactionsReportConfig(Persisted,
                                                     CheckoutOpenTransactionsReportConfig):
     """A stored checkout/transactions/open configuration."""
 
+    model_config = ConfigDict(strict=False)  # replies are read from plain JSON too
+
 
 class PersistedOrdersOrderOperationsReportConfig(Persisted, OrdersOrderOperationsReportConfig):
     """A stored orders/orderoperations configuration."""
 
+    model_config = ConfigDict(strict=False)  # replies are read from plain JSON too
+
 
 class PersistedWalletsTransactionsReportConfig(Persisted, WalletsTransactionsReportConfig):
     """A stored wallets/transactions configuration."""
+
+    model_config = ConfigDict(strict=False)  # replies are read from plain JSON too
 
 
 PersistedReportConfig = Annotated[
