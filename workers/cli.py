@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -275,11 +276,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="insights-demo-") as tmp, \
             EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker:
         print(f"embedded broker on {broker.bootstrap_servers}", flush=True)
+        # The demo's worker checks tokens like any other; the demo signs its own.
+        secret = secrets.token_urlsafe(48)
         worker = start_worker_process(broker.bootstrap_servers, Path(tmp) / "data",
+                                      extra_env={"INSIGHTS_JWT_HS256_SECRET": secret},
                                       log_path=Path(tmp) / "worker.log")
         try:
             code = run_demo(broker.bootstrap_servers, worker, consumers=args.consumers,
-                            months=args.months, timeout=args.timeout)
+                            months=args.months, timeout=args.timeout, jwt_secret=secret)
             if code != 0:
                 print((Path(tmp) / "worker.log").read_text()[-4000:], file=sys.stderr)
                 return code

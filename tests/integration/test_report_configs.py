@@ -4,6 +4,9 @@ idempotent redelivery, re-keying, and report jobs once per period with two worke
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 from collections import Counter, defaultdict
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,7 +17,13 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from schemas.configs import ConfigReply, ReportJob
-from tests.support import bearer_token, config_env, wait_until, wait_until_configs_served
+from tests.support import (
+    REPO,
+    bearer_token,
+    config_env,
+    wait_until,
+    wait_until_configs_served,
+)
 from workers.clock import set_clock_file
 from workers.config_client import ConfigClient
 from workers.domain.schedules import due_runs, job_id
@@ -281,3 +290,44 @@ async def test_report_jobs_once_per_period_with_two_workers_and_restarts(worker_
         # 2025-01-10 .. 2025-02-17: two daily configurations, Mondays, Feb 1, Jan 16/Feb 1/16.
         assert dict(per_config) == {"daily": 2 * 38, "weekly": 6, "monthly": 1,
                                     "twice-a-month": 3}
+
+
+async def test_the_config_and_token_commands(worker_factory, tmp_path):
+    worker = worker_factory(**config_env()).start()
+    env = dict(os.environ, **worker.env)
+    env.pop("INSIGHTS_TOKEN", None)
+
+    def insights(*args: str, **extra_env: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "workers", *args], cwd=REPO,
+                              env={**env, **extra_env}, capture_output=True, text=True,
+                              timeout=120)
+
+    async with ConfigClient(worker.settings) as client:
+        await wait_until_configs_served(client, worker, AID)
+    minted = insights("token", "--aid", AID, "--scope", "write:insight", "--subject", "cli")
+    assert minted.returncode == 0, minted.stderr
+    token = minted.stdout.strip()
+    config_file = tmp_path / "config.json"
+    config_file.write_bytes(orjson.dumps(CONFIG))
+    created = insights("config", "create", "--aid", AID, "--file", str(config_file),
+                       "--token", token)
+    assert created.returncode == 0, created.stdout + created.stderr
+    stored = orjson.loads(created.stdout)["data"]
+    assert stored["created_by"] == "cli" and stored["name"] == CONFIG["name"]
+    flags = insights("config", "create", "--aid", AID, "--data-type", "checkout/transactions/open",
+                     "--schedule", "weekly", "--language", "no", "--filters",
+                     "older_than_days=30", "store_id=s1", "--emails", "a@example.com",
+                     INSIGHTS_TOKEN=token)
+    assert flags.returncode == 0, flags.stdout + flags.stderr
+    assert orjson.loads(flags.stdout)["data"]["reportFilters"] == [
+        {"filter": "older_than_days", "value": "30"}, {"filter": "store_id", "value": "s1"}]
+    listed = insights("config", "list", "--aid", AID, INSIGHTS_TOKEN=token)
+    assert [c["id"] for c in orjson.loads(listed.stdout)["data"]][0] == stored["id"]
+    got = insights("config", "get", "--aid", AID, "--id", stored["id"], INSIGHTS_TOKEN=token)
+    assert orjson.loads(got.stdout)["data"] == stored
+    unauthorized = insights("config", "list", "--aid", AID)
+    assert unauthorized.returncode == 1 and '"status": 401' in unauthorized.stdout
+    deleted = insights("config", "delete", "--aid", AID, "--id", stored["id"],
+                       INSIGHTS_TOKEN=token)
+    assert deleted.returncode == 0
+    assert insights("config", "create", "--aid", AID, INSIGHTS_TOKEN=token).returncode == 2
