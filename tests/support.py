@@ -238,14 +238,14 @@ def bearer_token(aid: str | None, *scopes: str, subject: str = "tester", **kwarg
 async def wait_until_configs_served(client, worker: WorkerProcess, aid: str,
                                     timeout: float = 90.0) -> None:
     """Wait until the worker answers a `list` command for `aid` (with any status)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    async def answered() -> bool:
         if not worker.alive():
             raise AssertionError(f"worker exited:\n{worker.log_tail()}")
         try:
             await client.command("list", aid, timeout=3)
         except RequestTimeout:
-            continue
-        return
-    raise AssertionError(f"configurations not served after {timeout:.0f} s:\n"
-                         f"{worker.log_tail()}")
+            return False
+        return True
+
+    await wait_until(answered, timeout, interval=0, message="a reply to a configuration command")

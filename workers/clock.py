@@ -22,6 +22,7 @@ class ServiceClock:
         self.clock_file = clock_file
 
     def now(self) -> datetime:
+        """The current instant of the service."""
         if self.clock_file is None:
             return datetime.now(UTC)
         try:

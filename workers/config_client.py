@@ -10,13 +10,13 @@ from typing import Any
 
 import orjson
 
-from workers.client import ReportClient, RequestTimeout
+from workers.client import ReportClient
 from workers.settings import Settings
 from workers.topic_names import REPORT_CONFIG_REPLIES, REPORT_CONFIGS
 
 
 class ConfigClient(ReportClient):
-    """Sends ConfigCommands keyed by `aid` and waits for the reply with the same correlation id."""
+    """Sends ConfigCommands keyed by `aid`; waits for the reply with the same correlation id."""
 
     def __init__(self, settings: Settings, reply_topic: str | None = None,
                  command_topic: str | None = None, authorization: str | None = None) -> None:
@@ -58,9 +58,4 @@ class ConfigClient(ReportClient):
                       **kwargs: Any) -> dict[str, Any]:
         """Send a command and wait for its reply (RequestTimeout after `timeout` seconds)."""
         correlation_id, future = await self.send_command(operation, aid, **kwargs)
-        try:
-            return await asyncio.wait_for(future, timeout)
-        except TimeoutError as exc:
-            raise RequestTimeout(f"no reply to {correlation_id} within {timeout:.0f} s") from exc
-        finally:
-            self._futures.pop(correlation_id, None)
+        return await self.reply_of(correlation_id, future, timeout)

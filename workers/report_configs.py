@@ -206,5 +206,6 @@ class ConfigCommands:
 
 
 def registry_from(settings: ReportConfigSettings, accounts, replies) -> ConfigRegistry:
+    """A ConfigRegistry over two record stores, with the settings' time zone and bound."""
     return ConfigRegistry(accounts, replies, zone=ZoneInfo(settings.time_zone),
                           max_configs=settings.max_configs_per_account)

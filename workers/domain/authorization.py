@@ -45,10 +45,12 @@ class Principal:
 
 
 def unauthorized(message: str) -> ReportError:
+    """A 401: the caller is not authenticated."""
     return ReportError(401, "UNAUTHORIZED", message, [FieldError("authorization", message)])
 
 
 def forbidden(loc: str, message: str) -> ReportError:
+    """A 403: the caller is authenticated but may not do this."""
     return ReportError(403, "FORBIDDEN", message, [FieldError(loc, message)])
 
 

@@ -41,11 +41,13 @@ class RecordStore(Protocol):
 
 
 def not_found(config_id: str) -> ReportError:
+    """A 404 for a configuration id the account does not have."""
     return ReportError(404, "NOT_FOUND", f"no configuration {config_id} for this account",
                        [FieldError("id", "unknown configuration id")])
 
 
 def conflict(code: str, message: str, loc: str = "config") -> ReportError:
+    """A 409: the command conflicts with the account's configurations."""
     return ReportError(409, code, message, [FieldError(loc, message)])
 
 
@@ -76,6 +78,7 @@ def _runs_owed_after(stored: dict[str, Any]) -> datetime:
 
 
 def digest(text: str | None) -> str:
+    """A digest of a secret-bearing value (the authorization), kept instead of the value."""
     return hashlib.sha256((text or "").encode()).hexdigest()
 
 
@@ -107,6 +110,7 @@ class ConfigRegistry:
         self._index(aid, record)
 
     def next_run_of(self, stored: dict[str, Any]) -> Period:
+        """The next run of a stored configuration that no job has been sent for."""
         return next_run(stored["schedule"], _runs_owed_after(stored), self.zone)
 
     def public(self, stored: dict[str, Any]) -> dict[str, Any]:
@@ -122,10 +126,12 @@ class ConfigRegistry:
         raise not_found(config_id)
 
     def get(self, aid: str, config_id: str) -> dict[str, Any]:
+        """One configuration of the account (404 if unknown)."""
         record = self._record(aid)
         return self.public(record["configs"][self._find(record, config_id)])
 
     def list(self, aid: str) -> list[dict[str, Any]]:
+        """The account's configurations in creation order."""
         return [self.public(stored) for stored in self._record(aid)["configs"]]
 
     # --- changing ----------------------------------------------------------------------------
@@ -141,6 +147,7 @@ class ConfigRegistry:
 
     def create(self, aid: str, config: dict[str, Any], subject: str,
                now: datetime) -> dict[str, Any]:
+        """Store a new configuration (409 when identical to another or over the bound)."""
         record = self._record(aid)
         if len(record["configs"]) >= self.max_configs:
             raise conflict("LIMIT_REACHED", f"account {aid} has {len(record['configs'])} "
@@ -171,6 +178,7 @@ class ConfigRegistry:
         return self.public(stored)
 
     def delete(self, aid: str, config_id: str) -> dict[str, Any]:
+        """Remove a configuration; returns it as it was (404 if unknown)."""
         record = self._record(aid)
         stored = record["configs"].pop(self._find(record, config_id))
         self._write(aid, record)
@@ -218,6 +226,7 @@ class ConfigRegistry:
                 self._index(aid, record)
 
     def due_accounts(self, now: datetime, keep: Callable[[str], bool]) -> list[str]:
+        """Accounts kept by `keep` with a job due at `now`, per the due index."""
         return sorted(aid for aid, due in self.due.items() if due <= now and keep(aid))
 
     def begin_jobs(self, aid: str, now: datetime) -> list[dict[str, Any]]:

@@ -19,7 +19,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 RUN_TIME = time(6, 0)
@@ -38,6 +38,7 @@ class Period:
 
     @property
     def from_date(self) -> date:
+        """The first day covered."""
         return self.start.date()
 
     @property
@@ -131,5 +132,3 @@ def parse_instant(text: str) -> datetime:
     return instant
 
 
-def utc(instant: datetime) -> datetime:
-    return instant.astimezone(UTC)
