@@ -1,0 +1,321 @@
+"""The categorizer: brand and categories of one transaction, from its own fields only.
+
+`enrich(transaction)` reads `reference`, every text of `bank_references`,
+`counter_party.holder_name` (and its address country), `amount.currency`, `type`, `method` and
+`bank_transaction_code`, and returns ``{"categories": [...], "brand": {...}}`` (no `brand` key
+when none is recognised). It never raises for any mapping and always returns at least one
+category. The decision, in this order (docs/enrichment.md explains each step):
+
+1. A bank transaction code with a meaning for the transaction's direction (salary, pension,
+   interest, dividends, tax, fees, cash, transfer between own accounts, return) decides,
+   refined to a subcategory of the same main category by a strength-3 keyword.
+2. A recognised merchant (a brand that is not an intermediary and whose category is not a
+   fallback) gives its category, unless a strength-3 keyword of another main category says
+   what the transaction is (salary from a supermarket that employs you, a loan instalment);
+   money received from a merchant whose category is spending is a refund (the merchant's
+   category follows as a secondary category); a keyword of strength >= 2 of the same main
+   category refines it (``Allianz Kfz-Versicherung`` -> Car insurance).
+3. The strongest keyword (strength, then length, then position) - except that a credit
+   transfer to or from a person (a counterparty name of two to four plain words without a
+   company form or keyword) is a payment to or from people unless a keyword of strength >= 2
+   says otherwise.
+4. The category of an intermediary found without a merchant (Vipps, Swish, MobilePay: payments
+   to people; PayPal: online shopping), then the fallback category of a bank or money-transfer
+   brand, then the method (CASH: ATM withdrawal or cash deposit).
+5. Uncategorized.
+
+`categories` lists the primary category first (the most specific that applies: a subcategory
+when one is known), then its main category, then a secondary category and its main category
+when there is one (the merchant's category of a refund). This first entry is what
+`only_main_category` matches.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from workers.domain.enrichment import rules, taxonomy
+from workers.domain.enrichment.brands import Brand, brand_data, brands
+from workers.domain.enrichment.matcher import PatternIndex
+from workers.domain.enrichment.rules import BANK_CODES, KeywordRule, bank_code_words
+from workers.domain.enrichment.text import normalize, spellings, tokens
+
+__all__ = ["ENRICHMENT_VERSION", "RULES_VERSION", "enrich", "text_words"]
+
+#: Bump when the decision logic changes; data changes are picked up by the digest.
+RULES_VERSION = "1"
+
+_BRAND, _KEYWORD = 0, 1
+_DEBIT, _CREDIT = "DEBIT", "CREDIT"
+_SEPARATOR = "\x00"  # between fields; normalization never produces it, so no pattern spans it
+
+# Main categories in which money received is natural; elsewhere a credit from a merchant is
+# a refund.
+_CREDIT_MAINS = frozenset({"income", "refunds", "transfers", "savings", "cash", "loans",
+                           "uncategorized"})
+_CURRENCY_COUNTRIES: dict[str, frozenset[str]] = {
+    "NOK": frozenset({"NO"}), "SEK": frozenset({"SE"}), "DKK": frozenset({"DK"}),
+    "GBP": frozenset({"GB"}), "CHF": frozenset({"CH"}), "PLN": frozenset({"PL"}),
+    "EUR": frozenset({"DE", "NL", "FR", "AT", "BE", "IE", "IT", "ES", "FI", "PT", "LU", "GR",
+                      "SK", "SI", "EE", "LV", "LT", "MT", "CY", "HR"}),
+}
+# Words that make a counterparty name a company, not a person.
+_COMPANY_WORDS = frozenset(
+    "gmbh ag kg ohg gbr ug mbh ev e v eg se kgaa as asa ab aps a s bv b v nv n v vof sa sas "
+    "sarl sarl eurl sci sasu ltd limited plc llp inc llc corp co oy oyj hb kb ans da ba "
+    "group holding holdings stiftung verein foundation services service shop store stores "
+    "handel company compagnie cie gruppe forening forening foreningen stichting fonds bank "
+    "kommune gemeente stadt amt kasse".split())
+
+
+def _pattern_spellings(raw: str) -> set[str]:
+    """Normalized spellings of a pattern, keeping its ``*`` affix markers."""
+    raw = raw.strip()
+    lead = "*" if raw.startswith("*") else ""
+    trail = "*" if raw.endswith("*") and len(raw) > 1 else ""
+    core = raw[len(lead):len(raw) - len(trail)]
+    return {f"{lead}{text}{trail}" for text in spellings(core)}
+
+
+def _build_index() -> PatternIndex[tuple]:
+    brand_patterns: dict[str, list[tuple[Brand, bool]]] = {}
+    for brand in brands():
+        for raw, local in ([(a, False) for a in brand.aliases + brand.patterns]
+                           + [(a, True) for a in brand.local_aliases]):
+            for pattern in _pattern_spellings(raw):
+                entries = brand_patterns.setdefault(pattern, [])
+                if all(b is not brand for b, _ in entries):
+                    entries.append((brand, local))
+    keyword_patterns: dict[str, list[KeywordRule]] = {}
+    for phrase, rule in rules.keyword_rules():
+        for pattern in _pattern_spellings(phrase):
+            entries = keyword_patterns.setdefault(pattern, [])
+            if rule not in entries:
+                entries.append(rule)
+    triples: list[tuple[str, int, tuple]] = []
+    triples += [(p, _BRAND, tuple(c)) for p, c in brand_patterns.items()]
+    triples += [(p, _KEYWORD, tuple(r)) for p, r in keyword_patterns.items()]
+    return PatternIndex(triples)
+
+
+def _version() -> str:
+    digest = hashlib.sha256()
+    digest.update(brand_data())
+    digest.update(json.dumps(rules.KEYWORDS, sort_keys=True, ensure_ascii=False).encode())
+    digest.update(json.dumps(BANK_CODES, sort_keys=True).encode())
+    digest.update(json.dumps(taxonomy.category_list_document(), sort_keys=True).encode())
+    return f"{RULES_VERSION}.{digest.hexdigest()[:12]}"
+
+
+_INDEX = _build_index()
+#: Changes whenever the brand list, the keywords, the bank codes, the Category List or the
+#: decision logic (`RULES_VERSION`) change: stored enrichments of another version are stale.
+ENRICHMENT_VERSION: str = _version()
+
+_CATEGORY = {c.key: c for c in taxonomy.CATEGORIES}
+_CATEGORY_BY_ID = {c.id: c for c in taxonomy.CATEGORIES}
+_UNCATEGORIZED_ID = taxonomy.UNCATEGORIZED.id
+
+
+def text_words(transaction: Mapping[str, Any]) -> tuple[list[str], int]:
+    """The words of the transaction's texts, fields separated, and how many the holder has.
+
+    Order: `counter_party.holder_name`, `reference`, then the strings of `bank_references`;
+    a text equal (after normalization) to an earlier one is skipped.
+    """
+    words: list[str] = []
+    seen: list[str] = []
+    holder_words = 0
+    counter_party = transaction.get("counter_party")
+    if isinstance(counter_party, Mapping):
+        holder = counter_party.get("holder_name")
+        if isinstance(holder, str):
+            words = tokens(holder)
+            holder_words = len(words)
+            if words:
+                seen.append(" ".join(words))
+    texts: list[Any] = [transaction.get("reference")]
+    references = transaction.get("bank_references")
+    if isinstance(references, Mapping):
+        texts.extend(references.values())
+    for text in texts:
+        if not isinstance(text, str) or not text:
+            continue
+        found = tokens(text)
+        if not found:
+            continue
+        joined = " ".join(found)
+        if joined in seen:
+            continue
+        seen.append(joined)
+        if words:
+            words.append(_SEPARATOR)
+        words.extend(found)
+    return words, holder_words
+
+
+def _countries(transaction: Mapping[str, Any]) -> frozenset[str]:
+    counter_party = transaction.get("counter_party")
+    if isinstance(counter_party, Mapping):
+        address = counter_party.get("holder_address")
+        if isinstance(address, Mapping):
+            country = address.get("country")
+            if isinstance(country, str) and len(country) == 2:
+                return frozenset({country.upper()})
+    amount = transaction.get("amount")
+    if isinstance(amount, Mapping):
+        currency = amount.get("currency")
+        if isinstance(currency, str):
+            return _CURRENCY_COUNTRIES.get(currency.upper(), frozenset())
+    return frozenset()
+
+
+def _pick_brand(candidates: tuple, countries: frozenset[str]) -> Brand | None:
+    """The candidate of a shared pattern that fits the transaction's country best."""
+    best, best_score = None, -1
+    for brand, local in candidates:
+        home = brand.countries
+        if countries and home & countries:
+            return brand
+        if local:
+            continue  # a local alias needs a country match
+        score = 1 if not home else 0
+        if score > best_score:
+            best, best_score = brand, score
+    return best
+
+
+def _looks_like_person(words: list[str], holder_words: int, hits: list) -> bool:
+    if not 2 <= holder_words <= 4:
+        return False
+    for word in words[:holder_words]:
+        if len(word) < 2 or not word.isalpha() or word in _COMPANY_WORDS:
+            return False
+    return all(hit.start >= holder_words for hit in hits)
+
+
+def _refine(category_key: str, keywords: list[tuple[int, int, int, KeywordRule]],
+            min_strength: int) -> str:
+    """`category_key`, or a keyword's subcategory of the same main category."""
+    main = _CATEGORY[category_key].main_key
+    for strength, _weight, _start, rule in keywords:
+        if strength < min_strength:
+            break
+        target = _CATEGORY[rule.category]
+        if target.main_key == main and not target.is_main and rule.category != category_key:
+            return rule.category
+    return category_key
+
+
+def _decide(transaction: Mapping[str, Any]) -> tuple[str | None, str | None, Brand | None]:
+    """(primary category key, secondary category key, brand) of a transaction."""
+    kind = transaction.get("type")
+    direction = kind if kind in (_DEBIT, _CREDIT) else None
+    words, holder_words = text_words(transaction)
+    hits = _INDEX.scan(words) if words else []
+    countries = _countries(transaction)
+
+    merchant: Brand | None = None
+    merchant_rank = (-1, 0)
+    intermediary: Brand | None = None
+    intermediary_rank = (-1, 0)
+    keywords: list[tuple[int, int, int, KeywordRule]] = []
+    for hit in hits:
+        if hit.kind == _BRAND:
+            brand = _pick_brand(hit.payload, countries)
+            if brand is None:
+                continue
+            rank = (hit.weight, -hit.start)
+            if brand.intermediary:
+                if rank > intermediary_rank:
+                    intermediary, intermediary_rank = brand, rank
+            elif rank > merchant_rank:
+                merchant, merchant_rank = brand, rank
+        else:
+            for rule in hit.payload:
+                if rule.direction is None or rule.direction == direction:
+                    keywords.append((rule.strength, hit.weight, -hit.start, rule))
+    keywords.sort(key=lambda k: (k[0], k[1], k[2]), reverse=True)
+    best = keywords[0] if keywords else None
+
+    # 1. bank transaction code
+    code = transaction.get("bank_transaction_code")
+    if isinstance(code, Mapping) and direction is not None:
+        code_words = bank_code_words(code.get("code"), code.get("sub_code"),
+                                     code.get("description"))
+        column = 0 if direction == _DEBIT else 1
+        for word in code_words:
+            meaning = BANK_CODES.get(word)
+            if meaning is not None and meaning[column] is not None:
+                return _refine(meaning[column], keywords, 3), None, merchant or intermediary
+    else:
+        code_words = []
+
+    brand = merchant or intermediary
+    # 2. merchant
+    if merchant is not None and not merchant.category_is_fallback:
+        own = _CATEGORY_BY_ID[merchant.category_id]
+        if own.id == _UNCATEGORIZED_ID:
+            pass
+        elif best is not None and best[0] >= 3 and _CATEGORY[best[3].category].main_key != own.main_key:
+            secondary = own.key if best[3].category.startswith("refunds/") else None
+            return best[3].category, secondary, merchant
+        elif direction == _CREDIT and own.main_key not in _CREDIT_MAINS:
+            refund = ("refunds/insurance_payouts" if own.main_key == "insurance"
+                      else "refunds/purchase_refunds")
+            return refund, own.key, merchant
+        else:
+            return _refine(own.key, keywords, 2), None, merchant
+    # 3. keywords and the person rule
+    person = (rules.is_transfer_method(transaction.get("method"), code_words)
+              and _looks_like_person(words, holder_words, hits))
+    if best is not None and not (person and best[0] < 2):
+        return best[3].category, None, brand
+    if person:
+        return "transfers/people", None, brand
+    # 4. intermediary, fallback brand, method
+    for candidate in (intermediary, merchant):
+        if candidate is not None and candidate.category_id != _UNCATEGORIZED_ID:
+            return _CATEGORY_BY_ID[candidate.category_id].key, None, brand
+    method = transaction.get("method")
+    if isinstance(method, str) and method.upper() in ("CASH", "ATM"):
+        return ("cash/deposits" if direction == _CREDIT else "cash/atm"), None, brand
+    # 5. nothing applies
+    return None, None, brand
+
+
+def _entries(key: str, out: list[dict[str, str]], seen: set[str]) -> None:
+    category = _CATEGORY[key]
+    for entry in (category, _CATEGORY[category.parent_key] if category.parent_key else None):
+        if entry is not None and entry.id not in seen:
+            seen.add(entry.id)
+            out.append({"id": entry.id, "name": entry.name})
+
+
+def enrich(transaction: Mapping[str, Any]) -> dict[str, Any]:
+    """Categories and brand of one transaction in the CategorizedTransaction shape.
+
+    Returns ``{"categories": [{"id", "name"}, ...], "brand": {"id", "name", "url"}}``; the
+    `brand` key is absent when no brand is recognised. See the module doc for the rules.
+    """
+    if not isinstance(transaction, Mapping):
+        transaction = {}
+    primary, secondary, brand = _decide(transaction)
+    categories: list[dict[str, str]] = []
+    seen: set[str] = set()
+    _entries(primary or "uncategorized", categories, seen)
+    if secondary is not None:
+        _entries(secondary, categories, seen)
+    result: dict[str, Any] = {"categories": categories}
+    if brand is not None:
+        result["brand"] = brand.as_report_brand()
+    return result
+
+
+def normalized_text(transaction: Mapping[str, Any]) -> str:
+    """All texts of a transaction normalized into one string (the benchmark's baseline work)."""
+    words, _ = text_words(transaction)
+    return normalize(" ".join(words))
