@@ -25,6 +25,9 @@ One JSON object per brand (see docs/enrichment.md for the format):
 ``intermediary`` (optional, default false)
     Payment services (PayPal, Klarna, SumUp, Vipps ...): the brand of a transaction only when
     its descriptor names no other brand.
+``wallet`` (optional, default false)
+    Intermediaries that only tokenize a card (Apple Pay, Google Pay): never a brand; the
+    merchant is the brand when it is known, else there is none.
 ``category_is_fallback`` (optional, default false)
     Banks and money-transfer services: their category applies only when no keyword or bank
     transaction code gives one (a payment to a bank may be a fee, a loan instalment, savings).
@@ -33,9 +36,11 @@ One JSON object per brand (see docs/enrichment.md for the format):
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from types import MappingProxyType
 from uuid import UUID, uuid5
 
 from workers.domain.enrichment.taxonomy import by_id
@@ -67,6 +72,7 @@ class Brand:
     local_aliases: tuple[str, ...]
     patterns: tuple[str, ...]
     intermediary: bool
+    wallet: bool
     category_is_fallback: bool
 
     def as_report_brand(self) -> dict[str, str]:
@@ -105,6 +111,7 @@ def parse_brands(records: list[dict]) -> tuple[Brand, ...]:
             category_id=category.id, countries=frozenset(record.get("countries", ())),
             aliases=aliases, local_aliases=local, patterns=patterns,
             intermediary=bool(record.get("intermediary", False)),
+            wallet=bool(record.get("wallet", False)),
             category_is_fallback=bool(record.get("category_is_fallback", False)),
         ))
     return tuple(brands)
@@ -123,6 +130,6 @@ def brands() -> tuple[Brand, ...]:
 
 
 @cache
-def brands_by_id() -> dict[str, Brand]:
+def brands_by_id() -> Mapping[str, Brand]:
     """Brand id -> brand."""
-    return {brand.id: brand for brand in brands()}
+    return MappingProxyType({brand.id: brand for brand in brands()})

@@ -49,6 +49,7 @@ __all__ = ["ENRICHMENT_VERSION", "RULES_VERSION", "enrich", "text_words"]
 RULES_VERSION = "1"
 
 _BRAND, _KEYWORD = 0, 1
+_MIN_AUTO_PREFIX, _MIN_AUTO_SUFFIX = 5, 4
 _DEBIT, _CREDIT = "DEBIT", "CREDIT"
 _SEPARATOR = "\x00"  # between fields; normalization never produces it, so no pattern spans it
 
@@ -62,6 +63,9 @@ _CURRENCY_COUNTRIES: dict[str, frozenset[str]] = {
     "EUR": frozenset({"DE", "NL", "FR", "AT", "BE", "IE", "IT", "ES", "FI", "PT", "LU", "GR",
                       "SK", "SI", "EE", "LV", "LT", "MT", "CY", "HR"}),
 }
+# What private persons pay each other for: with a person as counterparty, keywords of these
+# main categories still decide; any other keyword (Pizza, Kino, Geschenk) does not.
+_PRIVATE_MAINS = frozenset({"housing", "family", "income", "transfers", "loans", "savings"})
 # Words that make a counterparty name a company, not a person.
 _COMPANY_WORDS = frozenset(
     "gmbh ag kg ohg gbr ug mbh ev e v eg se kgaa as asa ab aps a s bv b v nv n v vof sa sas "
@@ -80,6 +84,21 @@ def _pattern_spellings(raw: str) -> set[str]:
     return {f"{lead}{text}{trail}" for text in spellings(core)}
 
 
+def _keyword_patterns(phrase: str, rule: KeywordRule) -> set[str]:
+    """A keyword's patterns: its spellings, and for a one-word keyword naming a kind of shop
+    or service also the word as prefix and suffix of a longer word, because small merchants'
+    names are glued together by terminals (``SUMUP *SONNECAFE``, ``HAUSARZTPRAXISWEBER``)."""
+    patterns = _pattern_spellings(phrase)
+    if " " in phrase or "*" in phrase or rule.strength > 2:
+        return patterns
+    for text in list(patterns):
+        if len(text) >= _MIN_AUTO_PREFIX:
+            patterns.add(f"{text}*")
+        if rule.strength == 1 and len(text) >= _MIN_AUTO_SUFFIX:
+            patterns.add(f"*{text}")
+    return patterns
+
+
 def _build_index() -> PatternIndex[tuple]:
     brand_patterns: dict[str, list[tuple[Brand, bool]]] = {}
     for brand in brands():
@@ -91,7 +110,7 @@ def _build_index() -> PatternIndex[tuple]:
                     entries.append((brand, local))
     keyword_patterns: dict[str, list[KeywordRule]] = {}
     for phrase, rule in rules.keyword_rules():
-        for pattern in _pattern_spellings(phrase):
+        for pattern in _keyword_patterns(phrase, rule):
             entries = keyword_patterns.setdefault(pattern, [])
             if rule not in entries:
                 entries.append(rule)
@@ -173,22 +192,24 @@ def _countries(transaction: Mapping[str, Any]) -> frozenset[str]:
     return frozenset()
 
 
-def _pick_brand(candidates: tuple, countries: frozenset[str]) -> Brand | None:
-    """The candidate of a shared pattern that fits the transaction's country best."""
+def _pick_brand(candidates: tuple, countries: frozenset[str]) -> tuple[Brand, bool] | None:
+    """(brand, found by a local alias) of the candidate of a pattern that fits the transaction's
+    country best; None when only local aliases of other countries match."""
     best, best_score = None, -1
     for brand, local in candidates:
         home = brand.countries
         if countries and home & countries:
-            return brand
+            return brand, local
         if local:
             continue  # a local alias needs a country match
         score = 1 if not home else 0
         if score > best_score:
-            best, best_score = brand, score
+            best, best_score = (brand, local), score
     return best
 
 
 def _looks_like_person(words: list[str], holder_words: int, hits: list) -> bool:
+    """A counterparty name of 2-4 plain words, no company form, nothing recognised in it."""
     if not 2 <= holder_words <= 4:
         return False
     for word in words[:holder_words]:
@@ -218,61 +239,69 @@ def _decide(transaction: Mapping[str, Any]) -> tuple[str | None, str | None, Bra
     hits = _INDEX.scan(words) if words else []
     countries = _countries(transaction)
 
-    merchant: Brand | None = None
-    merchant_rank = (-1, 0)
-    intermediary: Brand | None = None
-    intermediary_rank = (-1, 0)
     keywords: list[tuple[int, int, int, KeywordRule]] = []
+    keyword_reach: dict[int, int] = {}  # start -> words of the longest keyword there
     for hit in hits:
-        if hit.kind == _BRAND:
-            brand = _pick_brand(hit.payload, countries)
-            if brand is None:
-                continue
-            rank = (hit.weight, -hit.start)
-            if brand.intermediary:
-                if rank > intermediary_rank:
-                    intermediary, intermediary_rank = brand, rank
-            elif rank > merchant_rank:
-                merchant, merchant_rank = brand, rank
-        else:
+        if hit.kind == _KEYWORD:
+            keyword_reach[hit.start] = max(keyword_reach.get(hit.start, 0), hit.words)
             for rule in hit.payload:
                 if rule.direction is None or rule.direction == direction:
                     keywords.append((rule.strength, hit.weight, -hit.start, rule))
     keywords.sort(key=lambda k: (k[0], k[1], k[2]), reverse=True)
     best = keywords[0] if keywords else None
 
+    merchant: Brand | None = None
+    merchant_rank: tuple = ()
+    intermediary: Brand | None = None
+    intermediary_rank: tuple = ()
+    for hit in hits:
+        if hit.kind != _BRAND:
+            continue
+        picked = _pick_brand(hit.payload, countries)
+        if picked is None:
+            continue
+        found, local = picked
+        if local and keyword_reach.get(hit.start, 0) > hit.words:
+            continue  # "Praxis Dr. Wolf" is a doctor's practice, not the Praxis DIY chain
+        # Texts name the merchant more precisely than the holder, often a parent company.
+        rank = (hit.start >= holder_words, hit.weight, -hit.start)
+        if found.intermediary:
+            if not found.wallet and rank > intermediary_rank:
+                intermediary, intermediary_rank = found, rank
+        elif rank > merchant_rank:
+            merchant, merchant_rank = found, rank
+    brand = merchant or intermediary
+
     # 1. bank transaction code
     code = transaction.get("bank_transaction_code")
-    if isinstance(code, Mapping) and direction is not None:
+    code_words: list[str] = []
+    if isinstance(code, Mapping):
         code_words = bank_code_words(code.get("code"), code.get("sub_code"),
                                      code.get("description"))
-        column = 0 if direction == _DEBIT else 1
-        for word in code_words:
-            meaning = BANK_CODES.get(word)
-            if meaning is not None and meaning[column] is not None:
-                return _refine(meaning[column], keywords, 3), None, merchant or intermediary
-    else:
-        code_words = []
-
-    brand = merchant or intermediary
+        if direction is not None:
+            column = 0 if direction == _DEBIT else 1
+            for word in code_words:
+                meaning = BANK_CODES.get(word)
+                if meaning is not None and meaning[column] is not None:
+                    return _refine(meaning[column], keywords, 3), None, brand
     # 2. merchant
     if merchant is not None and not merchant.category_is_fallback:
         own = _CATEGORY_BY_ID[merchant.category_id]
-        if own.id == _UNCATEGORIZED_ID:
-            pass
-        elif best is not None and best[0] >= 3 and _CATEGORY[best[3].category].main_key != own.main_key:
-            secondary = own.key if best[3].category.startswith("refunds/") else None
-            return best[3].category, secondary, merchant
-        elif direction == _CREDIT and own.main_key not in _CREDIT_MAINS:
-            refund = ("refunds/insurance_payouts" if own.main_key == "insurance"
-                      else "refunds/purchase_refunds")
-            return refund, own.key, merchant
-        else:
+        if own.id != _UNCATEGORIZED_ID:
+            if (best is not None and best[0] >= 3
+                    and _CATEGORY[best[3].category].main_key != own.main_key):
+                secondary = own.key if best[3].category.startswith("refunds/") else None
+                return best[3].category, secondary, merchant
+            if direction == _CREDIT and own.main_key not in _CREDIT_MAINS:
+                refund = ("refunds/insurance_payouts" if own.main_key == "insurance"
+                          else "refunds/purchase_refunds")
+                return refund, own.key, merchant
             return _refine(own.key, keywords, 2), None, merchant
     # 3. keywords and the person rule
-    person = (rules.is_transfer_method(transaction.get("method"), code_words)
+    person = (rules.could_be_between_people(transaction.get("method"), code_words)
               and _looks_like_person(words, holder_words, hits))
-    if best is not None and not (person and best[0] < 2):
+    if best is not None and (not person or (
+            best[0] >= 2 and best[3].category.partition("/")[0] in _PRIVATE_MAINS)):
         return best[3].category, None, brand
     if person:
         return "transfers/people", None, brand

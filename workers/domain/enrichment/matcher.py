@@ -28,6 +28,9 @@ P = TypeVar("P")
 _DIGITS = "0123456789"
 #: Words shorter than this are never matched by prefix or suffix.
 _MIN_AFFIX_WORD = 5
+#: Affix lookups are remembered per word (city names, store names repeat); the memo is
+#: emptied when it reaches this size, so memory stays bounded.
+_AFFIX_MEMO_SIZE = 50_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +93,7 @@ class PatternIndex(Generic[P]):
         self._prefix_lengths = tuple(sorted({len(k) for k in prefix}, reverse=True))
         self._suffix_lengths = tuple(sorted({len(k) for k in suffix}, reverse=True))
         self._min_affix = min(self._prefix_lengths + self._suffix_lengths + (99,))
+        self._affix_memo: dict[str, tuple[_Entry[P], ...]] = {}
         self.size = sum(len(v) for v in first.values()) + sum(len(v) for v in suffix.values())
 
     def scan(self, words: list[str]) -> list[Hit[P]]:
@@ -128,26 +132,30 @@ class PatternIndex(Generic[P]):
                     if size + 1 > step:
                         step = size + 1
             elif len(word) >= _MIN_AFFIX_WORD and len(word) > self._min_affix:
-                self._affixes(word, index, hits)
+                found = self._affix_memo.get(word)
+                if found is None:
+                    found = self._affixes(word)
+                    if len(self._affix_memo) >= _AFFIX_MEMO_SIZE:
+                        self._affix_memo.clear()
+                    self._affix_memo[word] = found
+                for entry in found:
+                    hits.append(Hit(entry.payload, entry.kind, index, 1, entry.weight))
             index += step
         return hits
 
-    def _affixes(self, word: str, index: int, hits: list[Hit[P]]) -> None:
-        """Patterns matching `word` by prefix (longest first), else by suffix."""
+    def _affixes(self, word: str) -> tuple[_Entry[P], ...]:
+        """Patterns matching `word` by its longest known prefix, else its longest suffix."""
+        if not word[0].isalpha():
+            return ()
         length = len(word)
-        table = self._prefix
         for size in self._prefix_lengths:
             if size < length:
-                entries = table.get(word[:size])
+                entries = self._prefix.get(word[:size])
                 if entries is not None:
-                    for entry in entries:
-                        hits.append(Hit(entry.payload, entry.kind, index, 1, entry.weight))
-                    return
-        table = self._suffix
+                    return entries
         for size in self._suffix_lengths:
             if size < length:
-                entries = table.get(word[-size:])
+                entries = self._suffix.get(word[-size:])
                 if entries is not None:
-                    for entry in entries:
-                        hits.append(Hit(entry.payload, entry.kind, index, 1, entry.weight))
-                    return
+                    return entries
+        return ()

@@ -28,7 +28,7 @@ __all__ = [
     "KEYWORDS",
     "KeywordRule",
     "bank_code_words",
-    "is_transfer_method",
+    "could_be_between_people",
     "keyword_rules",
 ]
 
@@ -44,7 +44,8 @@ class KeywordRule:
     strength: int
 
 
-# category key -> (direction, strength, {language: "phrase, phrase, ..."})
+# category key -> (direction, strength, {language: "phrase, phrase, ..."}); a key may end in
+# "#label" to give a second group of keywords of the same category another strength.
 KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
     # ---------------------------------------------------------------- income
     "income/salary": (CREDIT, 3, {
@@ -125,13 +126,13 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
         "fr": "remboursement impôt, dgfip, impots gouv, trésor public",
         "en": "hmrc, tax refund, tax rebate",
     }),
-    "income/interest_income": (CREDIT, 2, {
+    "income/interest_income": (CREDIT, 3, {
         "de": "zinsen, habenzinsen, zinsgutschrift, zinsertrag",
-        "no": "renter, rente, kreditrente, renteinntekt, innskuddsrente, sparerente",
+        "no": "renter, rente, kreditrente, kreditrenter, *renter, renteinntekt, innskuddsrente, sparerente",
         "sv": "ränta, inlåningsränta, räntor",
         "da": "renter, rente, indlånsrente",
         "nl": "rente, creditrente, rentebijschrijving",
-        "fr": "intérêts, intérêts créditeurs",
+        "fr": "intérêts, intérêts créditeurs, interets livret",
         "en": "interest, interest paid, credit interest",
     }),
     "income/investment_income": (CREDIT, 3, {
@@ -238,10 +239,9 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
     }),
     # ---------------------------------------------------------------- utilities
     "utilities/electricity": (DEBIT, 2, {
-        "de": "strom, *strom, strom*, stromabschlag, abschlag strom, stadtwerke, "
-              "energieversorgung, energie abschlag, ökostrom",
-        "no": "strøm, strøm*, *strøm, strømregning, nettleie, kraft as, energi as, "
-              "elektrisitet",
+        "de": "strom, strom*, stromabschlag, abschlag strom, stadtwerke, "
+              "energieversorgung, energie abschlag, ökostrom, stromkosten",
+        "no": "strøm, strøm*, strømregning, nettleie, kraft as, energi as, elektrisitet",
         "sv": "elräkning, elnät, elavtal, elförbrukning, elhandel, elbolag",
         "da": "elregning, elselskab, el aconto, elforbrug, el og gas",
         "nl": "stroom, elektriciteit, energie termijnbedrag, energierekening, energie voorschot",
@@ -362,7 +362,7 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
         "da": "restaurant, spisested, kantine",
         "nl": "restaurant, eetcafe, brasserie, eethuis",
         "fr": "restaurant, brasserie, bistrot, bistro, crêperie, resto",
-        "en": "restaurant, diner, grill house, steakhouse, canteen",
+        "en": "restaurant, restaurants, diner, grill house, grillhouse, steakhouse, canteen",
     }),
     "food/cafes": (DEBIT, 1, {
         "de": "café, cafe, kaffee, bäckerei, backhaus, backstube, konditorei, eiscafe, "
@@ -396,7 +396,7 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
         "da": "bar, værtshus, pub, natklub, vinbar, bodega",
         "nl": "kroeg, bar, café bar, cafe bar, nachtclub, proeflokaal",
         "fr": "bar, pub, boîte de nuit, bar à vin",
-        "en": "bar, pub, nightclub, wine bar, tavern, inn",
+        "en": "bar, *bar, pub, *pub, nightclub, wine bar, tavern, inn, arms",
     }),
     "food/alcohol": (DEBIT, 1, {
         "de": "weinhandlung, spirituosen, weinhaus", "no": "polet",
@@ -528,8 +528,8 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
         "en": "physiotherapy, physio, therapist, psychologist, chiropractor, osteopath",
     }),
     "health/hair_beauty": (DEBIT, 1, {
-        "de": "friseur, frisör, friseursalon, barbershop, barbier, nagelstudio, kosmetikstudio, "
-              "massage, *friseur",
+        "de": "friseur, friseure, frisör, friseursalon, barbershop, barbier, nagelstudio, "
+              "kosmetikstudio, massage, *friseur",
         "no": "frisør, frisørsalong, hudpleie, negler, massasje, barber",
         "sv": "frisör, frisörsalong, hudvård, naglar, massage, barberare",
         "da": "frisør, frisørsalon, neglesalon, massage, barber, skønhedsklinik",
@@ -546,7 +546,7 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
         "da": "rejsekort, buskort, pendlerkort, togbillet, bus billet",
         "nl": "ov chipkaart, openbaar vervoer, ov reis, ov kaart",
         "fr": "transport en commun, ticket métro, abonnement transport",
-        "en": "bus fare, travelcard, contactless travel, tram, metro, underground",
+        "en": "bus fare, travelcard, contactless travel, tram ticket, metro ticket, underground",
     }),
     "transport/trains": (DEBIT, 2, {
         "de": "bahnticket, fernbus, zugticket, bahncard", "no": "togbillett", "sv": "tågbiljett",
@@ -554,7 +554,7 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
         "en": "train ticket, rail ticket, railway, coach ticket",
     }),
     "transport/taxi": (DEBIT, 2, {
-        "de": "taxi, taxiruf, taxizentrale, *taxi", "no": "taxi, drosje, *taxi", "sv": "taxi, *taxi",
+        "de": "taxi, taxi*, taxiruf, taxizentrale, *taxi", "no": "taxi, drosje, *taxi", "sv": "taxi, *taxi",
         "da": "taxa, taxi, *taxi", "nl": "taxi, *taxi, taxicentrale", "fr": "taxi, vtc, *taxi",
         "en": "taxi, cab, minicab, *taxi, ride",
     }),
@@ -680,7 +680,7 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
     }),
     # ---------------------------------------------------------------- insurance
     "insurance": (DEBIT, 2, {
-        "de": "versicherung, *versicherung, versicherung*, versicherungsbeitrag, beitrag",
+        "de": "versicherung, *versicherung, versicherung*, versicherungsbeitrag",
         "no": "forsikring, *forsikring, forsikring*, premie",
         "sv": "försäkring, *försäkring, försäkring*, premie",
         "da": "forsikring, *forsikring, forsikring*, præmie",
@@ -738,9 +738,9 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
     }),
     "loans/consumer_loans": (DEBIT, 3, {
         "de": "kredit, kreditrate, darlehen, tilgung, ratenkredit, rate darlehen, annuität",
-        "no": "lån, avdrag, forbrukslån, nedbetaling lån, terminbeløp",
-        "sv": "lån, amortering, privatlån, avbetalning",
-        "da": "lån, afdrag, forbrugslån, ydelse lån",
+        "no": "avdrag lån, terminbeløp lån, lån nr, forbrukslån, nedbetaling lån, terminbeløp",
+        "sv": "amortering lån, amortering, privatlån, avbetalning, lån nr",
+        "da": "afdrag lån, afdrag, forbrugslån, ydelse lån, lån nr",
         "nl": "lening, aflossing, persoonlijke lening, doorlopend krediet",
         "fr": "prêt, crédit, échéance prêt, mensualité, remboursement prêt",
         "en": "loan, loan repayment, instalment, installment",
@@ -770,11 +770,10 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
     }),
     # ---------------------------------------------------------------- savings
     "savings/savings": (None, 3, {
-        "de": "sparen, sparkonto, sparplan, tagesgeld, festgeld, sparbuch, sparrate, "
-              "bausparvertrag",
-        "no": "sparing, sparekonto, bsu, sparemål", "sv": "sparande, sparkonto, sparmål",
-        "da": "opsparing, opsparingskonto, børneopsparing", "nl": "sparen, spaarrekening, spaarpot",
-        "fr": "épargne, livret a, livret, compte épargne", "en": "savings, savings account, cash isa",
+        "de": "sparplan, festgeld, sparbrief, sparrate, bausparvertrag, bauspareinlage",
+        "no": "bsu, boligsparing, sparemål", "sv": "sparmål, fasträntekonto",
+        "da": "børneopsparing, boligopsparing", "nl": "spaardeposito, termijndeposito",
+        "fr": "plan épargne logement, pel, compte à terme", "en": "fixed term deposit, savings bond",
     }),
     "savings/investments": (DEBIT, 3, {
         "de": "wertpapierkauf, wertpapiere, depot einzahlung, fondssparplan, etf sparplan, "
@@ -797,14 +796,20 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
     # ---------------------------------------------------------------- transfers, cash, fees
     "transfers/own_accounts": (None, 3, {
         "de": "umbuchung, übertrag, eigenes konto, eigenübertrag, kontoübertrag, "
-              "übertrag auf konto, eigene überweisung",
+              "übertrag auf konto, eigene überweisung, sparkonto, tagesgeld, tagesgeldkonto, "
+              "sparbuch, girokonto",
         "no": "overføring egen konto, egen overføring, overført til sparekonto, overføring mellom "
-              "egne kontoer, egne kontoer",
-        "sv": "överföring eget konto, egen överföring, egna konton, överföring mellan egna konton",
-        "da": "overførsel egen konto, egen overførsel, mellem egne konti",
-        "nl": "eigen rekening, naar spaarrekening, van spaarrekening, overboeking eigen rekening",
-        "fr": "virement interne, virement compte à compte, virement de compte à compte",
-        "en": "own account, between accounts, internal transfer, to savings, from savings",
+              "egne kontoer, egne kontoer, sparekonto, til sparing, fra sparing, brukskonto",
+        "sv": "överföring eget konto, egen överföring, egna konton, överföring mellan egna konton, "
+              "sparkonto, till sparkonto, från sparkonto",
+        "da": "overførsel egen konto, egen overførsel, mellem egne konti, opsparing, "
+              "opsparingskonto, til opsparing",
+        "nl": "eigen rekening, naar spaarrekening, van spaarrekening, overboeking eigen rekening, "
+              "spaarrekening",
+        "fr": "virement interne, virement compte à compte, virement de compte à compte, livret a, "
+              "vir interne, vers livret",
+        "en": "own account, between accounts, internal transfer, to savings, from savings, "
+              "savings account",
     }),
     "transfers/people": (None, 2, {
         "de": "privat, taschengeld zurück, danke fürs auslegen, geschenk für",
@@ -839,14 +844,21 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
                                                           "travel money",
     }),
     "fees/bank": (DEBIT, 3, {
-        "de": "kontoführungsentgelt, kontoführung, kontoführungsgebühr, entgelt, gebühr, "
-              "gebühren, entgelte, rechnungsabschluss, abschluss, kontopaket, *entgelt, *gebühr",
-        "no": "gebyr, *gebyr, kontohold, kontoholdsgebyr, årsgebyr, transaksjonsgebyr",
-        "sv": "avgift, *avgift, kontoavgift, bankavgift, årsavgift, månadsavgift",
-        "da": "gebyr, *gebyr, kontogebyr, bankgebyr",
+        "de": "kontoführungsentgelt, kontoführung, kontoführungsgebühr, rechnungsabschluss, "
+              "kontopaket, entgelt kontopaket, kontoführungsentgelte",
+        "no": "kontohold, kontoholdsgebyr, årsgebyr, transaksjonsgebyr, kontogebyr",
+        "sv": "kontoavgift, bankavgift, avgift bankkort, månadsavgift bankpaket",
+        "da": "kontogebyr, bankgebyr",
         "nl": "kosten betaalpakket, bankkosten, betaalrekening kosten, kosten rekening",
-        "fr": "frais, frais bancaires, frais de tenue de compte, commission",
-        "en": "fee, fees, charge, bank charge, monthly fee, account fee, service charge",
+        "fr": "frais bancaires, frais de tenue de compte, frais tenue de compte",
+        "en": "bank charge, monthly account fee, account fee",
+    }),
+    # generic words for a fee: they lose against a merchant's own category
+    "fees/bank#generic": (DEBIT, 2, {
+        "de": "entgelt, gebühr, gebühren, entgelte, abschluss, *entgelt, *gebühr",
+        "no": "gebyr, *gebyr", "sv": "avgift, *avgift, årsavgift, månadsavgift",
+        "da": "gebyr, *gebyr", "fr": "frais, commission", "en": "fee, fees, charge, charges, "
+                                                                   "service charge, monthly fee",
     }),
     "fees/card": (DEBIT, 3, {
         "de": "jahresgebühr, kartengebühr, jahresentgelt karte, kartenentgelt, kreditkartengebühr",
@@ -985,8 +997,8 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
 def keyword_rules() -> list[tuple[str, KeywordRule]]:
     """(phrase, rule) for every keyword, phrases as written (normalize before indexing)."""
     rules: list[tuple[str, KeywordRule]] = []
-    for category, (direction, strength, languages) in KEYWORDS.items():
-        rule = KeywordRule(category, direction, strength)
+    for key, (direction, strength, languages) in KEYWORDS.items():
+        rule = KeywordRule(key.partition("#")[0], direction, strength)
         for phrases in languages.values():
             for phrase in phrases.split(","):
                 phrase = phrase.strip()
@@ -1023,11 +1035,11 @@ BANK_CODES: dict[str, tuple[str | None, str | None]] = {
     "reversal": (None, "refunds/purchase_refunds"), "refund": (None, "refunds/purchase_refunds"),
 }
 
-# Bank transaction code words that mark a credit transfer or a standing order.
-_TRANSFER_CODES = frozenset({"rcdt", "icdt", "esct", "dmct", "xbct", "stdo", "transfer",
-                             "credittransfer", "standing", "sepa credit transfer"})
-_TRANSFER_METHODS = frozenset({"TRANSFER", "STANDING_ORDER", "INSTANT_TRANSFER", "SEPA_TRANSFER",
-                               "CREDIT_TRANSFER", "P2P"})
+# Methods and bank transaction code words of card payments, direct debits and cash.
+_NOT_BETWEEN_PEOPLE_METHODS = frozenset({"CARD", "DIRECT_DEBIT", "CASH", "ATM", "CARD_PAYMENT",
+                                         "DEBIT_CARD", "CREDIT_CARD"})
+_NOT_BETWEEN_PEOPLE_CODES = frozenset({"ccrd", "mcrd", "posd", "posc", "posp", "card", "cwdl",
+                                       "ddbt", "rddt", "iddt", "esdd", "bbdd", "pmdd", "debit"})
 
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
@@ -1045,8 +1057,9 @@ def bank_code_words(code: object, sub_code: object, description: object) -> list
     return words
 
 
-def is_transfer_method(method: object, code_words: list[str]) -> bool:
-    """True when `method` or the bank code says the transaction is a credit transfer."""
-    if isinstance(method, str) and method.upper() in _TRANSFER_METHODS:
-        return True
-    return any(word in _TRANSFER_CODES for word in code_words)
+def could_be_between_people(method: object, code_words: list[str]) -> bool:
+    """False when `method` or the bank code says card payment, direct debit or cash: payments
+    that have a merchant or a creditor on the other side, never a private person."""
+    if isinstance(method, str) and method.upper() in _NOT_BETWEEN_PEOPLE_METHODS:
+        return False
+    return not any(word in _NOT_BETWEEN_PEOPLE_CODES for word in code_words)
