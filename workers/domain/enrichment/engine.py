@@ -49,7 +49,7 @@ __all__ = ["ENRICHMENT_VERSION", "RULES_VERSION", "enrich", "text_words"]
 RULES_VERSION = "1"
 
 _BRAND, _KEYWORD = 0, 1
-_MIN_AUTO_PREFIX, _MIN_AUTO_SUFFIX = 5, 4
+_MIN_AUTO_PREFIX, _MIN_AUTO_SUFFIX = 4, 5
 _DEBIT, _CREDIT = "DEBIT", "CREDIT"
 _SEPARATOR = "\x00"  # between fields; normalization never produces it, so no pattern spans it
 
@@ -91,10 +91,12 @@ def _keyword_patterns(phrase: str, rule: KeywordRule) -> set[str]:
     patterns = _pattern_spellings(phrase)
     if " " in phrase or "*" in phrase or rule.strength > 2:
         return patterns
+    # Words of strength 2 (dyreklinikk, tandlæge, camping) must be longer to be used this way.
+    extra = 0 if rule.strength == 1 else 2
     for text in list(patterns):
-        if len(text) >= _MIN_AUTO_PREFIX:
+        if len(text) >= _MIN_AUTO_PREFIX + extra:
             patterns.add(f"{text}*")
-        if rule.strength == 1 and len(text) >= _MIN_AUTO_SUFFIX:
+        if len(text) >= _MIN_AUTO_SUFFIX + extra:
             patterns.add(f"*{text}")
     return patterns
 

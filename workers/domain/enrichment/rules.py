@@ -77,7 +77,7 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
         "sv": "barnbidrag",
         "da": "børnepenge, børne og ungeydelse, børnecheck",
         "nl": "kinderbijslag, kindgebonden budget",
-        "fr": "allocations familiales, caf allocations",
+        "fr": "allocations familiales, caf allocations, caf, prestations familiales, prestations caf",
         "en": "child benefit",
     }),
     "income/unemployment_benefit": (CREDIT, 3, {
@@ -556,7 +556,7 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
     "transport/taxi": (DEBIT, 2, {
         "de": "taxi, taxi*, taxiruf, taxizentrale, *taxi", "no": "taxi, drosje, *taxi", "sv": "taxi, *taxi",
         "da": "taxa, taxi, *taxi", "nl": "taxi, *taxi, taxicentrale", "fr": "taxi, vtc, *taxi",
-        "en": "taxi, cab, minicab, *taxi, ride",
+        "en": "taxi, taxis, cab, cabs, minicab, *taxi, ride",
     }),
     "transport/fuel": (DEBIT, 2, {
         "de": "tankstelle, tanken, kraftstoff, *tankstelle, *tankstellen",
@@ -624,7 +624,7 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
         "da": "hotel, *hotel, sommerhusudlejning, vandrerhjem, camping",
         "nl": "hotel, *hotel, vakantiehuis, vakantiepark, camping, hostel",
         "fr": "hôtel, hotel, gîte, chambre d hôte, camping, auberge",
-        "en": "hotel, hostel, guest house, holiday cottage, campsite, inn",
+        "en": "hotel, hostel, guest house, holiday cottage, campsite",
     }),
     "travel/package_holidays": (DEBIT, 2, {
         "de": "reisebüro, pauschalreise, reiseveranstalter, urlaubsreise", "no": "reisebyrå, pakkereise",
