@@ -49,7 +49,7 @@ __all__ = ["ENRICHMENT_VERSION", "RULES_VERSION", "enrich", "text_words"]
 RULES_VERSION = "1"
 
 _BRAND, _KEYWORD = 0, 1
-_MIN_AUTO_PREFIX, _MIN_AUTO_SUFFIX = 4, 5
+_MIN_AUTO_PREFIX, _MIN_AUTO_SUFFIX = 4, 4
 _DEBIT, _CREDIT = "DEBIT", "CREDIT"
 _SEPARATOR = "\x00"  # between fields; normalization never produces it, so no pattern spans it
 

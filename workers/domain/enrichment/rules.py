@@ -163,7 +163,7 @@ KEYWORDS: dict[str, tuple[str | None, int, dict[str, str]]] = {
         "en": "payout, seller payout",
     }),
     # ---------------------------------------------------------------- refunds
-    "refunds/purchase_refunds": (CREDIT, 3, {
+    "refunds/purchase_refunds": (CREDIT, 2, {
         "de": "rückerstattung, erstattung, gutschrift retoure, retoure, storno, stornierung, "
               "rückzahlung, rücküberweisung, rückbuchung, erstattet",
         "no": "refusjon, tilbakebetaling, retur, kreditnota, tilbakeføring, refundert",
