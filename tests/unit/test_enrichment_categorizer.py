@@ -9,7 +9,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from workers.domain.enrichment import ENRICHMENT_VERSION, enrich, engine, taxonomy
+from workers.domain.enrichment import ENRICHMENT_VERSION, engine, enrich, taxonomy
 from workers.domain.enrichment.brands import brand_id
 from workers.domain.enrichment.taxonomy import by_key
 

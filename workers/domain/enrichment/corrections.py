@@ -27,7 +27,7 @@ from typing import Any
 
 from workers.domain.enrichment import taxonomy
 from workers.domain.enrichment.brands import brands_by_id
-from workers.domain.enrichment.text import tokens
+from workers.domain.enrichment.text import COMPANY_FORMS, tokens
 from workers.domain.enrichment.transfers import transaction_date
 
 __all__ = [
@@ -43,11 +43,6 @@ __all__ = [
 
 #: TRANSACTION: only the corrected transaction; SIMILAR: it and later similar ones.
 SCOPES = ("TRANSACTION", "SIMILAR")
-
-_COMPANY_FORMS = frozenset(
-    "gmbh ag kg ohg gbr ug mbh ev eg se kgaa as asa ab aps bv nv vof sa sas sarl eurl sasu "
-    "ltd limited plc llp inc llc corp co oy oyj hb kb ans da ba cie und and og och en et"
-    .split())
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +78,8 @@ def similarity_key(transaction: Mapping[str, Any], enrichment: Mapping[str, Any]
     holder = counter_party.get("holder_name") if isinstance(counter_party, Mapping) else None
     for text, limit in ((holder, None), (transaction.get("reference"), 4)):
         if isinstance(text, str):
-            words = [w for w in tokens(text) if w.isalpha() and w not in _COMPANY_FORMS]
+            words = [w for w in tokens(text)
+                     if len(w) > 1 and w.isalpha() and w not in COMPANY_FORMS]
             if words:
                 return "counterparty:" + " ".join(words[:limit])
     return None

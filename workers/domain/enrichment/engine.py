@@ -41,7 +41,7 @@ from workers.domain.enrichment import rules, taxonomy
 from workers.domain.enrichment.brands import Brand, brand_data, brands
 from workers.domain.enrichment.matcher import PatternIndex
 from workers.domain.enrichment.rules import BANK_CODES, KeywordRule, bank_code_words
-from workers.domain.enrichment.text import normalize, spellings, tokens
+from workers.domain.enrichment.text import COMPANY_FORMS, normalize, spellings, tokens
 
 __all__ = ["ENRICHMENT_VERSION", "RULES_VERSION", "enrich", "text_words"]
 
@@ -66,13 +66,8 @@ _CURRENCY_COUNTRIES: dict[str, frozenset[str]] = {
 # What private persons pay each other for: with a person as counterparty, keywords of these
 # main categories still decide; any other keyword (Pizza, Kino, Geschenk) does not.
 _PRIVATE_MAINS = frozenset({"housing", "family", "income", "transfers", "loans", "savings"})
-# Words that make a counterparty name a company, not a person.
-_COMPANY_WORDS = frozenset(
-    "gmbh ag kg ohg gbr ug mbh ev e v eg se kgaa as asa ab aps a s bv b v nv n v vof sa sas "
-    "sarl sarl eurl sci sasu ltd limited plc llp inc llc corp co oy oyj hb kb ans da ba "
-    "group holding holdings stiftung verein foundation services service shop store stores "
-    "handel company compagnie cie gruppe forening forening foreningen stichting fonds bank "
-    "kommune gemeente stadt amt kasse".split())
+# Words that make a counterparty name an organisation, not a person.
+_COMPANY_WORDS = COMPANY_FORMS | {"shop", "store", "stores"}
 
 
 def _pattern_spellings(raw: str) -> set[str]:
@@ -151,7 +146,7 @@ def text_words(transaction: Mapping[str, Any]) -> tuple[list[str], int]:
     seen: list[str] = []
     holder_words = 0
     counter_party = transaction.get("counter_party")
-    if isinstance(counter_party, Mapping):
+    if type(counter_party) is dict or isinstance(counter_party, Mapping):
         holder = counter_party.get("holder_name")
         if isinstance(holder, str):
             words = tokens(holder)
@@ -160,7 +155,7 @@ def text_words(transaction: Mapping[str, Any]) -> tuple[list[str], int]:
                 seen.append(" ".join(words))
     texts: list[Any] = [transaction.get("reference")]
     references = transaction.get("bank_references")
-    if isinstance(references, Mapping):
+    if type(references) is dict or isinstance(references, Mapping):
         texts.extend(references.values())
     for text in texts:
         if not isinstance(text, str) or not text:
@@ -180,14 +175,14 @@ def text_words(transaction: Mapping[str, Any]) -> tuple[list[str], int]:
 
 def _countries(transaction: Mapping[str, Any]) -> frozenset[str]:
     counter_party = transaction.get("counter_party")
-    if isinstance(counter_party, Mapping):
+    if type(counter_party) is dict or isinstance(counter_party, Mapping):
         address = counter_party.get("holder_address")
-        if isinstance(address, Mapping):
+        if type(address) is dict or isinstance(address, Mapping):
             country = address.get("country")
             if isinstance(country, str) and len(country) == 2:
                 return frozenset({country.upper()})
     amount = transaction.get("amount")
-    if isinstance(amount, Mapping):
+    if type(amount) is dict or isinstance(amount, Mapping):
         currency = amount.get("currency")
         if isinstance(currency, str):
             return _CURRENCY_COUNTRIES.get(currency.upper(), frozenset())
@@ -277,7 +272,7 @@ def _decide(transaction: Mapping[str, Any]) -> tuple[str | None, str | None, Bra
     # 1. bank transaction code
     code = transaction.get("bank_transaction_code")
     code_words: list[str] = []
-    if isinstance(code, Mapping):
+    if type(code) is dict or isinstance(code, Mapping):
         code_words = bank_code_words(code.get("code"), code.get("sub_code"),
                                      code.get("description"))
         if direction is not None:
@@ -332,7 +327,7 @@ def enrich(transaction: Mapping[str, Any]) -> dict[str, Any]:
     Returns ``{"categories": [{"id", "name"}, ...], "brand": {"id", "name", "url"}}``; the
     `brand` key is absent when no brand is recognised. See the module doc for the rules.
     """
-    if not isinstance(transaction, Mapping):
+    if not (type(transaction) is dict or isinstance(transaction, Mapping)):
         transaction = {}
     primary, secondary, brand = _decide(transaction)
     categories: list[dict[str, str]] = []

@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from workers.domain.enrichment.text import tokens
+
 __all__ = [
     "BANK_CODES",
     "KEYWORDS",
@@ -1046,8 +1048,6 @@ _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])")
 
 def bank_code_words(code: object, sub_code: object, description: object) -> list[str]:
     """The words of a bank transaction code that `BANK_CODES` is looked up with."""
-    from workers.domain.enrichment.text import tokens
-
     parts = [part for part in (code, sub_code) if isinstance(part, str) and part]
     if not parts and isinstance(description, str):
         parts = [description]

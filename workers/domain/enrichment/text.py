@@ -12,7 +12,18 @@ from __future__ import annotations
 
 import unicodedata
 
-__all__ = ["name_key", "normalize", "spellings", "tokens"]
+__all__ = ["COMPANY_FORMS", "name_key", "normalize", "spellings", "tokens"]
+
+#: Normalized legal forms and other words that mark the name of an organisation, not a person
+#: (``GmbH``, ``A/S`` -> ``a s``, ``B.V.``, ``Ltd``, ``Stiftung``, ``kommune`` ...).
+COMPANY_FORMS = frozenset({
+    "gmbh", "ag", "kg", "ohg", "gbr", "ug", "mbh", "ev", "eg", "se", "kgaa", "stiftung",
+    "verein", "as", "asa", "ab", "aps", "ans", "da", "ba", "hb", "kb", "oy", "oyj", "bv", "nv",
+    "vof", "cv", "stichting", "sa", "sas", "sasu", "sarl", "eurl", "sci", "cie", "ltd",
+    "limited", "plc", "llp", "inc", "llc", "corp", "co", "company", "group", "gruppe",
+    "holding", "holdings", "foundation", "services", "service", "handel", "forening",
+    "foreningen", "fonds", "bank", "kommune", "kommun", "gemeente", "stadt", "amt", "kasse",
+})
 
 # Letters whose decomposition does not give an ASCII base letter.
 _SPECIAL = {
