@@ -4,7 +4,18 @@
 `counter_party.holder_name` (and its address country), `amount.currency`, `type`, `method` and
 `bank_transaction_code`, and returns ``{"categories": [...], "brand": {...}}`` (no `brand` key
 when none is recognised). It never raises for any mapping and always returns at least one
-category. The decision, in this order (docs/enrichment.md explains each step):
+category.
+
+The brand: every brand pattern found in the texts (one multi-pattern scan, `matcher`) names a
+candidate; a pattern shared by several brands is resolved by country (counterparty address,
+else currency), and a local alias (an ordinary word elsewhere) needs the brand's country and
+loses against a longer keyword starting at the same word. Among merchants (brands that are not
+intermediaries) one named in the texts beats one named only by the holder, often the parent
+company (``Salling Group`` for ``BILKA``); then the longer pattern wins, then the earlier one.
+Without a merchant the brand is the intermediary (PayPal, SumUp, Vipps), except wallets
+(Apple Pay, Google Pay), which are never a brand.
+
+The category, in this order (docs/enrichment.md explains each step):
 
 1. A bank transaction code with a meaning for the transaction's direction (salary, pension,
    interest, dividends, tax, fees, cash, transfer between own accounts, return) decides,
@@ -15,10 +26,11 @@ category. The decision, in this order (docs/enrichment.md explains each step):
    money received from a merchant whose category is spending is a refund (the merchant's
    category follows as a secondary category); a keyword of strength >= 2 of the same main
    category refines it (``Allianz Kfz-Versicherung`` -> Car insurance).
-3. The strongest keyword (strength, then length, then position) - except that a credit
-   transfer to or from a person (a counterparty name of two to four plain words without a
-   company form or keyword) is a payment to or from people unless a keyword of strength >= 2
-   says otherwise.
+3. The strongest keyword (strength, then length, then position) - except that a payment to or
+   from a person (neither card, direct debit nor cash, and a counterparty name of two to four
+   plain words without a company form or anything recognised) is a payment to or from people,
+   unless a keyword of strength >= 2 names what people pay each other for (rent, child
+   support, pocket money, salary, loans, savings, transfers).
 4. The category of an intermediary found without a merchant (Vipps, Swish, MobilePay: payments
    to people; PayPal: online shopping), then the fallback category of a bank or money-transfer
    brand, then the method (CASH: ATM withdrawal or cash deposit).
@@ -41,7 +53,7 @@ from workers.domain.enrichment import rules, taxonomy
 from workers.domain.enrichment.brands import Brand, brand_data, brands
 from workers.domain.enrichment.matcher import PatternIndex
 from workers.domain.enrichment.rules import BANK_CODES, KeywordRule, bank_code_words
-from workers.domain.enrichment.text import COMPANY_FORMS, normalize, spellings, tokens
+from workers.domain.enrichment.text import COMPANY_FORMS, spellings, tokens
 
 __all__ = ["ENRICHMENT_VERSION", "RULES_VERSION", "enrich", "text_words"]
 
@@ -339,9 +351,3 @@ def enrich(transaction: Mapping[str, Any]) -> dict[str, Any]:
     if brand is not None:
         result["brand"] = brand.as_report_brand()
     return result
-
-
-def normalized_text(transaction: Mapping[str, Any]) -> str:
-    """All texts of a transaction normalized into one string (the benchmark's baseline work)."""
-    words, _ = text_words(transaction)
-    return normalize(" ".join(words))
