@@ -181,6 +181,14 @@ def test_add_rule_is_idempotent_and_keeps_the_newest_correction_per_transaction(
     assert category_of(corrected, updated) == RESTAURANTS
 
 
+def test_created_at_is_kept_in_utc_so_rules_compare_in_time_order():
+    corrected = shop("t1", "2025-03-05")
+    rule = rule_for(corrected, HOBBIES, created="2025-03-10T12:30:00+01:00")
+    assert rule.created_at == "2025-03-10T11:30:00+00:00"
+    later = rule_for(corrected, RESTAURANTS, fid="b", created="2025-03-10T11:45:00Z")
+    assert add_rule((rule,), later) == (later,)
+
+
 def test_rules_are_plain_data():
     rule = rule_for(shop("t1", "2025-03-05"), HOBBIES)
     assert CorrectionRule.from_dict(rule.to_dict()) == rule
@@ -194,6 +202,8 @@ def test_rules_are_plain_data():
     ({"category_id": "not-a-category"}, "not in the Category List"),
     ({"insights_transaction_id": "other"}, "different transaction"),
     ({"scope": "ALL"}, "scope must be"),
+    ({"created_at": "2025-03-10T12:00:00"}, "offset"),
+    ({"created_at": "yesterday"}, "offset"),
 ])
 def test_make_rule_refuses_bad_feedback(change, message):
     transaction = shop("t1", "2025-03-05")

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from workers.domain.enrichment import taxonomy
@@ -89,7 +90,8 @@ def make_rule(feedback: Mapping[str, Any], transaction: Mapping[str, Any],
               enrichment: Mapping[str, Any]) -> CorrectionRule:
     """The rule of a validated CategorizationFeedback (as a dict) for its stored transaction.
 
-    ValueError when the feedback names another transaction or an unknown category.
+    ValueError when the feedback names another transaction, an unknown category or scope, or
+    has no `created_at` with an offset.
     """
     if feedback.get("insights_transaction_id") != transaction.get("insights_transaction_id"):
         raise ValueError("the feedback names a different transaction")
@@ -101,7 +103,13 @@ def make_rule(feedback: Mapping[str, Any], transaction: Mapping[str, Any],
         raise ValueError(f"scope must be one of {SCOPES}")
     when = transaction_date(transaction)
     created = feedback.get("created_at")
-    created_at = created.isoformat() if hasattr(created, "isoformat") else str(created or "")
+    if isinstance(created, str):
+        try:
+            created = datetime.fromisoformat(created)
+        except ValueError:
+            created = None
+    if not isinstance(created, datetime) or created.tzinfo is None:
+        raise ValueError("created_at must be a date-time with a UTC offset")
     return CorrectionRule(
         feedback_id=str(feedback.get("feedback_id")),
         transaction_id=str(transaction["insights_transaction_id"]),
@@ -109,7 +117,7 @@ def make_rule(feedback: Mapping[str, Any], transaction: Mapping[str, Any],
         scope=scope,
         anchor_date=when.isoformat() if when else None,
         similarity_key=similarity_key(transaction, enrichment) if scope == "SIMILAR" else None,
-        created_at=created_at,
+        created_at=created.astimezone(UTC).isoformat(),  # one format: comparable as text
     )
 
 
