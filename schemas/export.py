@@ -8,7 +8,8 @@ Run ``python -m schemas.export`` (or ``make schemas``) after changing a model in
   `request` of a `categorization` ReportRequest) and ``CategorizedReportResponse.json`` (the
   `data` of its successful ReportReply);
 - ``schemas/asyncapi.json``: the topics of CONTRACT.md with their messages; every schema the
-  document needs lives in ``components.schemas``, so every ``$ref`` resolves inside it.
+  document needs lives in ``components.schemas``, so every ``$ref`` resolves inside it;
+- ``schemas/categories.json``: the Category List (`workers.domain.enrichment.taxonomy`).
 
 The output is deterministic (sorted keys, 2-space indent, trailing newline): the same models
 always give byte-identical files, and ``tests/unit/test_schema_exports.py`` fails when the
@@ -28,9 +29,12 @@ from pydantic import BaseModel
 from schemas import contract
 from schemas.categorized import CategorizedReportRequest, CategorizedReportResponse
 from schemas.configs import CONFIG_MODELS
+from schemas.feedback import CategorizationFeedback
+from workers.domain.enrichment.taxonomy import category_list_document
 
 __all__ = [
     "ASYNCAPI_FILE",
+    "CATEGORIES_FILE",
     "JSON_DIR",
     "TOPICS",
     "asyncapi_document",
@@ -47,6 +51,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 JSON_DIR = "json"
 #: File name of the AsyncAPI document, relative to the output directory.
 ASYNCAPI_FILE = "asyncapi.json"
+#: File name of the Category List, relative to the output directory.
+CATEGORIES_FILE = "categories.json"
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ASYNCAPI_VERSION = "2.6.0"
@@ -87,6 +93,15 @@ TOPICS: dict[str, tuple[str, str, str, str]] = {
         "The default reply topic: one reply per ReportRequest (a request may name its own"
         " topic in `reply_to`; the reply there has the same shape). For a `categorization`"
         " report with status 200, `data` is components.schemas.CategorizedReportResponse.",
+    ),
+    "insights.categorization-feedback.v1": (
+        "CategorizationFeedback",
+        "publish",
+        "insights_consumer_id of the consumer whose transaction is corrected.",
+        "Category corrections from clients (optional). The transaction gets category_id;"
+        " with scope SIMILAR so do the consumer's later transactions of the same brand, or"
+        " without a brand of the same counterparty. category_id is an id of"
+        " schemas/categories.json; a redelivered feedback_id changes nothing.",
     ),
     "insights.dead-letter.v1": (
         "DeadLetter",
@@ -145,6 +160,7 @@ def _exported_models() -> dict[str, type[BaseModel]]:
     models["CategorizedReportRequest"] = CategorizedReportRequest
     models["CategorizedReportResponse"] = CategorizedReportResponse
     models.update(CONFIG_MODELS)
+    models["CategorizationFeedback"] = CategorizationFeedback
     return models
 
 
@@ -264,6 +280,7 @@ def render_all() -> dict[str, str]:
     """Relative path (POSIX) -> file text of every generated file."""
     files = {f"{JSON_DIR}/{name}": render(schema) for name, schema in json_schemas().items()}
     files[ASYNCAPI_FILE] = render(asyncapi_document())
+    files[CATEGORIES_FILE] = render(category_list_document())
     return dict(sorted(files.items()))
 
 

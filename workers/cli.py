@@ -1,4 +1,4 @@
-"""The `insights` command: broker, worker, produce, request, generate, demo."""
+"""The `insights` command: broker, worker, produce, request, generate, demo, categories."""
 
 from __future__ import annotations
 
@@ -247,6 +247,32 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- categories --------------------------------------------------------------------------
+
+def format_categories() -> str:
+    """The Category List as an indented text table: id, English name, Norwegian name."""
+    from workers.domain.enrichment.taxonomy import CATEGORIES, main_categories
+
+    mains = main_categories()
+    lines = [f"Category List: {len(mains)} main categories, {len(CATEGORIES) - len(mains)} "
+             "subcategories (ids never change; --json for schemas/categories.json)"]
+    for category in CATEGORIES:
+        indent = "" if category.is_main else "    "
+        lines.append(f"{category.id}  {indent}{category.name}  ({category.name_no})")
+    return "\n".join(lines)
+
+
+def cmd_categories(args: argparse.Namespace) -> int:
+    if args.json:
+        from schemas.export import render
+        from workers.domain.enrichment.taxonomy import category_list_document
+
+        sys.stdout.write(render(category_list_document()))
+    else:
+        print(format_categories())
+    return 0
+
+
 # ---- demo --------------------------------------------------------------------------------
 
 def start_worker_process(bootstrap: str, data_dir: Path, extra_env: dict[str, str] | None = None,
@@ -357,6 +383,11 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--seed", type=int, default=7)
     generate.add_argument("--end-date", help="YYYY-MM-DD (default: today)")
     generate.set_defaults(func=cmd_generate)
+
+    categories = commands.add_parser("categories", help="print the Category List")
+    categories.add_argument("--json", action="store_true",
+                            help="print it as JSON (the content of schemas/categories.json)")
+    categories.set_defaults(func=cmd_categories)
 
     demo = commands.add_parser("demo", help="broker + worker + sample data + reports")
     demo.add_argument("--once", action="store_true", help="exit after printing the reports")

@@ -10,6 +10,8 @@ ACCOUNTS = "insights.accounts.v1"
 REPORT_REQUESTS = "insights.report-requests.v1"
 REPORT_REPLIES = "insights.report-replies.v1"
 DEAD_LETTER = "insights.dead-letter.v1"
+# Category corrections from clients, keyed by insights_consumer_id (schemas/feedback.py).
+CATEGORIZATION_FEEDBACK = "insights.categorization-feedback.v1"
 
 # Records that arrived on a partition other than the one owning their consumer are forwarded
 # here, keyed by consumer id, so they reach the owner of its state.
@@ -18,7 +20,7 @@ TRANSACTIONS_REKEYED = f"{INTERNAL_PREFIX}transactions-rekeyed.v1"
 ACCOUNTS_REKEYED = f"{INTERNAL_PREFIX}accounts-rekeyed.v1"
 REPORT_REQUESTS_REKEYED = f"{INTERNAL_PREFIX}report-requests-rekeyed.v1"
 
-CONTRACT_TOPICS = (TRANSACTIONS, ACCOUNTS, REPORT_REQUESTS)
+CONTRACT_TOPICS = (TRANSACTIONS, ACCOUNTS, REPORT_REQUESTS, CATEGORIZATION_FEEDBACK)
 INTERNAL_TOPICS = (TRANSACTIONS_REKEYED, ACCOUNTS_REKEYED, REPORT_REQUESTS_REKEYED)
 OUTPUT_TOPICS = (REPORT_REPLIES, DEAD_LETTER)
 TABLES = ("transactions", "accounts")
