@@ -1,0 +1,528 @@
+"""Recurring-payment detection: which occurrences of one bucket form series, and how often.
+
+Pure functions over plain values, no Faust. The input is one *bucket*: the transactions a
+consumer has with one counterparty in one direction and one currency (the bucket is chosen by
+`workers.domain.recurring_state.bucket_key`). The output is the list of series in it, each with
+its interval, member transaction ids, predicted next date and a confidence. docs/recurring.md
+describes the algorithm; the thresholds are the constants below.
+
+How a bucket is read
+  1. The whole bucket is fitted (`_best_fit`); an accepted series is taken out and the rest is
+     fitted again ("peeling"), so a bucket can hold several series (two plans at one merchant
+     on different days, an insurer's two policies).
+  2. What is left is split by amount: clusters of similar amounts (neighbours in amount order
+     less than `AMOUNT_GAP` apart), each peeled the same way. Then occurrences with exactly the
+     same amount are tried together: a fixed-price subscription among a shop's random
+     purchases (a streaming plan and one-off orders at the same brand).
+  3. Series of the same interval that continue each other in time are merged when the union
+     still fits as one series: a price change larger than the amount clustering tolerates.
+
+Fitting one interval (`_fit_calendar`, `_fit_days`)
+  * Every occurrence gets an expected date on the interval's grid. Calendar intervals (monthly,
+    quarterly, half-yearly, yearly) use a day of month clamped to the month's length, so a
+    series on the 31st expects the 30th in April and the 28th in February; weekly and
+    biweekly use a fixed weekday. The grid's phase is where the occurrences are densest.
+  * An occurrence belongs to a period when it lies within the interval's tolerance of the
+    period's expected date (business-day shifts, month ends, salary paid before a weekend). At
+    most one occurrence per period is taken: the closest, then the one whose amount is closest
+    to the others.
+  * A fit is accepted when it has the interval's minimum number of occurrences, covers at least
+    `MIN_COVERAGE` of the periods between its first and last occurrence with at most
+    `max_missed` missing in a row (a missed month), the mean distance to the expected dates is
+    at most half the tolerance, the amounts are stable (`MAX_JITTER`: median change between
+    consecutive occurrences, so a price change or a variable bill passes and random amounts do
+    not), and the series makes up at least `MIN_PURITY` of the candidate occurrences in its
+    span (a weekly series picked out of a supermarket's daily visits is not one). Two-occurrence
+    series (half-yearly, yearly) must be alone in their span and nearly equal in amount.
+  * Among the accepted intervals the one explaining the most occurrences wins.
+  * UNKNOWN: a candidate set that fits no named interval but whose consecutive gaps agree (at
+    most one doubled gap) with at least `UNKNOWN_MIN_OCCURRENCES` occurrences, e.g. every four
+    weeks or every two months.
+
+Nothing here reads the wall clock: `active` is decided later against the consumer's newest
+transaction date (`is_active`).
+"""
+
+from __future__ import annotations
+
+import calendar
+import math
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from functools import lru_cache
+from itertools import pairwise
+
+WEEKLY = "WEEKLY"
+BIWEEKLY = "BIWEEKLY"
+MONTHLY = "MONTHLY"
+QUARTERLY = "QUARTERLY"
+HALF_YEARLY = "HALF_YEARLY"
+YEARLY = "YEARLY"
+UNKNOWN = "UNKNOWN"
+#: Every interval, in the order reports list them.
+INTERVALS = (WEEKLY, BIWEEKLY, MONTHLY, QUARTERLY, HALF_YEARLY, YEARLY, UNKNOWN)
+
+
+@dataclass(frozen=True)
+class Cadence:
+    """One named interval and the thresholds of its fit (docs/recurring.md, "Thresholds")."""
+
+    interval: str
+    months: int  # calendar months per period; 0 for periods counted in days
+    days: int  # days per period (the nominal length for calendar periods)
+    tolerance: int  # days an occurrence may lie from its expected date
+    min_occurrences: int
+    max_missed: int  # periods that may be missing in a row inside a series
+    grace: int  # days past the next expected date a series still counts as active
+
+
+CADENCES: tuple[Cadence, ...] = (
+    Cadence(WEEKLY, 0, 7, 2, 4, 2, 3),
+    Cadence(BIWEEKLY, 0, 14, 3, 3, 1, 5),
+    Cadence(MONTHLY, 1, 30, 4, 3, 1, 7),
+    Cadence(QUARTERLY, 3, 91, 7, 3, 1, 14),
+    Cadence(HALF_YEARLY, 6, 182, 10, 2, 0, 21),
+    Cadence(YEARLY, 12, 365, 14, 2, 0, 31),
+)
+CADENCE_OF = {cadence.interval: cadence for cadence in CADENCES}
+
+#: Share of the periods between a series' first and last occurrence that must have one.
+MIN_COVERAGE = 0.7
+#: Mean distance to the expected dates, as a share of the tolerance.
+MAX_MEAN_OFFSET = 0.5
+#: Median |log(a[i+1] / a[i])| over consecutive occurrences: 0.25 is about 28 %.
+MAX_JITTER = 0.25
+#: The same for a series of only two occurrences (one change): about 16 %.
+MAX_PAIR_JITTER = 0.15
+#: Share of the candidate occurrences within a series' span that must belong to it.
+MIN_PURITY = 0.5
+#: Neighbouring amounts (sorted) further apart than this ratio start a new amount cluster.
+AMOUNT_GAP = math.log(1.15)
+#: UNKNOWN intervals: minimum occurrences, shortest and longest typical gap in days.
+UNKNOWN_MIN_OCCURRENCES = 4
+UNKNOWN_MIN_GAP = 5
+UNKNOWN_MAX_GAP = 400
+#: Series taken from one candidate set at most (a bound on the work per bucket).
+MAX_SERIES_PER_SET = 8
+
+_MONTH_DAYS = 30.4375
+
+
+@dataclass(frozen=True, slots=True)
+class Occurrence:
+    """One transaction of a bucket as detection sees it: id, ISO date, amount (> 0)."""
+
+    id: str
+    day: str
+    amount: int
+
+
+@dataclass(frozen=True)
+class Series:
+    """A recurring series found in a bucket.
+
+    `ids` are the member transaction ids in date order, `next_date` the predicted date of the
+    next occurrence (ISO), `confidence` in [0, 1] (docs/recurring.md, "Confidence").
+    """
+
+    interval: str
+    ids: tuple[str, ...]
+    next_date: str
+    confidence: float
+
+
+# --- dates ---------------------------------------------------------------------------------
+
+# An item is (ordinal, month index, day of month, amount, id, log amount); tuples keep the
+# inner loops on CPython's fast paths.
+_O, _MI, _DOM, _AMOUNT, _ID, _LOG = range(6)
+
+
+@lru_cache(maxsize=65536)
+def _parse(day: str) -> tuple[int, int, int]:
+    d = date.fromisoformat(day)
+    return d.toordinal(), d.year * 12 + d.month - 1, d.day
+
+
+@lru_cache(maxsize=8192)
+def _month(month_index: int) -> tuple[int, int]:
+    """(ordinal of the 1st, number of days) of a month given as year * 12 + month - 1."""
+    year, month0 = divmod(month_index, 12)
+    return date(year, month0 + 1, 1).toordinal(), calendar.monthrange(year, month0 + 1)[1]
+
+
+def _expected(month_index: int, day: int) -> int:
+    """Ordinal of `day` in the month, clamped to the month's last day."""
+    start, length = _month(month_index)
+    return start + (day if day < length else length) - 1
+
+
+def _items(occurrences: Iterable[Occurrence]) -> list[tuple]:
+    items = []
+    for occ in occurrences:
+        ordinal, month_index, dom = _parse(occ.day)
+        items.append((ordinal, month_index, dom, occ.amount, occ.id, math.log(occ.amount)))
+    items.sort(key=lambda item: (item[_O], item[_ID]))
+    return items
+
+
+def _median(values: Sequence[float]) -> float:
+    ordered = sorted(values)
+    n = len(ordered)
+    mid = n // 2
+    return ordered[mid] if n % 2 else (ordered[mid - 1] + ordered[mid]) / 2
+
+
+def _densest(phases: list[float], width: float, period: float) -> float:
+    """The median of the densest circular window of `width` over sorted `phases` in [0, period)."""
+    n = len(phases)
+    extended = phases + [p + period for p in phases]
+    best_count, best_start, j = 0, 0, 0
+    for i in range(n):
+        if j < i:
+            j = i
+        limit = extended[i] + width
+        while j < i + n and extended[j] <= limit:
+            j += 1
+        if j - i > best_count:
+            best_count, best_start = j - i, i
+    window = extended[best_start:best_start + best_count]
+    return _median(window) % period
+
+
+# --- fitting -------------------------------------------------------------------------------
+
+
+@dataclass
+class _Fit:
+    cadence: Cadence | None  # None for UNKNOWN
+    members: list[tuple]  # in date order
+    offsets: list[int]  # days from the expected dates
+    periods: list[int]  # period index of each member
+    next_ordinal: int
+    coverage: float
+    jitter: float
+    period_days: float
+    tolerance: int
+
+    @property
+    def interval(self) -> str:
+        return self.cadence.interval if self.cadence is not None else UNKNOWN
+
+    def score(self) -> tuple:
+        mean_offset = sum(abs(o) for o in self.offsets) / len(self.offsets)
+        return (len(self.members), self.coverage, -mean_offset)
+
+
+def _jitter(members: list[tuple]) -> float:
+    if len(members) < 2:
+        return 0.0
+    return _median([abs(b[_LOG] - a[_LOG]) for a, b in pairwise(members)])
+
+
+def _pick(candidates: dict[int, list[tuple[int, tuple]]]) -> tuple[list[int], list[tuple], list[int]]:
+    """One occurrence per period: the closest to its expected date, then the most typical amount."""
+    logs = [item[_LOG] for entries in candidates.values() for _, item in entries]
+    typical = _median(logs)
+    periods, members, offsets = [], [], []
+    for k in sorted(candidates):
+        offset, item = min(candidates[k],
+                           key=lambda e: (abs(e[0]), abs(e[1][_LOG] - typical), e[1][_ID]))
+        periods.append(k)
+        members.append(item)
+        offsets.append(offset)
+    return periods, members, offsets
+
+
+def _accept(cadence: Cadence, items: list[tuple], periods: list[int], members: list[tuple],
+            offsets: list[int], next_ordinal: int) -> _Fit | None:
+    n = len(members)
+    if n < cadence.min_occurrences:
+        return None
+    span = periods[-1] - periods[0] + 1
+    coverage = n / span
+    if coverage < MIN_COVERAGE:
+        return None
+    if any(b - a - 1 > cadence.max_missed for a, b in pairwise(periods)):
+        return None
+    if sum(abs(o) for o in offsets) > MAX_MEAN_OFFSET * cadence.tolerance * n:
+        return None
+    jitter = _jitter(members)
+    if jitter > (MAX_PAIR_JITTER if n == 2 else MAX_JITTER):
+        return None
+    if not _pure(items, members, cadence.tolerance):
+        return None
+    return _Fit(cadence, members, offsets, periods, next_ordinal, coverage, jitter,
+                cadence.days if not cadence.months else cadence.months * _MONTH_DAYS,
+                cadence.tolerance)
+
+
+def _pure(items: list[tuple], members: list[tuple], tolerance: int) -> bool:
+    first, last = members[0][_O] - tolerance, members[-1][_O] + tolerance
+    in_span = sum(1 for item in items if first <= item[_O] <= last)
+    if len(members) == 2:
+        return in_span == 2
+    return len(members) >= MIN_PURITY * in_span
+
+
+def _fit_calendar(items: list[tuple], cadence: Cadence) -> _Fit | None:
+    """Fit a grid of one day of month every `cadence.months` months."""
+    step = cadence.months
+    phases = sorted((item[_MI] % step) + (item[_DOM] - 1) / _MONTH_DAYS for item in items)
+    center = _densest(phases, 2 * cadence.tolerance / _MONTH_DAYS, step)
+    residue = int(center)
+    day = min(31, max(1, round((center - residue) * _MONTH_DAYS) + 1))
+    best = _calendar_grid(items, cadence, residue, day)
+    if best is None:
+        return None
+    days = {day}
+    shift = round(_median(best[2]))
+    alternatives = [min(31, max(1, day + shift))]
+    if day >= 28:
+        alternatives.append(31)  # "the last day of the month", clamped in short months
+    for alternative in alternatives:
+        if alternative in days:
+            continue
+        days.add(alternative)
+        other = _calendar_grid(items, cadence, residue, alternative)
+        if other is not None and _grid_key(other) > _grid_key(best):
+            best = other
+    periods, members, offsets, day = best
+    next_month = residue + (periods[-1] + 1) * step
+    next_ordinal = _roll_weekend(_expected(next_month, day), members, offsets)
+    return _accept(cadence, items, periods, members, offsets, next_ordinal)
+
+
+def _grid_key(grid: tuple) -> tuple:
+    return (len(grid[0]), -sum(abs(o) for o in grid[2]))
+
+
+def _calendar_grid(items: list[tuple], cadence: Cadence, residue: int,
+                   day: int) -> tuple[list[int], list[tuple], list[int], int] | None:
+    step, tolerance = cadence.months, cadence.tolerance
+    candidates: dict[int, list[tuple[int, tuple]]] = {}
+    for item in items:
+        ordinal, month_index = item[_O], item[_MI]
+        base = month_index - ((month_index - residue) % step)
+        best_offset, best_month = None, 0
+        for month in (base - step, base, base + step):
+            offset = ordinal - _expected(month, day)
+            if best_offset is None or abs(offset) < abs(best_offset):
+                best_offset, best_month = offset, month
+        if abs(best_offset) <= tolerance:  # type: ignore[arg-type]
+            candidates.setdefault((best_month - residue) // step, []).append((best_offset, item))
+    if not candidates:
+        return None
+    periods, members, offsets = _pick(candidates)
+    return periods, members, offsets, day
+
+
+def _fit_days(items: list[tuple], cadence: Cadence) -> _Fit | None:
+    """Fit a grid of one weekday every `cadence.days` days."""
+    period, tolerance = cadence.days, cadence.tolerance
+    phases = sorted(float(item[_O] % period) for item in items)
+    anchor = round(_densest(phases, 2 * tolerance, period)) % period
+    best = None
+    for attempt in range(2):
+        candidates: dict[int, list[tuple[int, tuple]]] = {}
+        for item in items:
+            offset = (item[_O] - anchor) % period
+            if offset > period // 2:
+                offset -= period
+            if -tolerance <= offset <= tolerance:
+                k = (item[_O] - offset - anchor) // period
+                candidates.setdefault(k, []).append((offset, item))
+        if not candidates:
+            return None
+        grid = _pick(candidates)
+        if best is None or _grid_key(grid) > _grid_key(best):
+            best = (*grid, anchor)
+        shift = round(_median(grid[2]))
+        if attempt or not shift:
+            break
+        anchor = (anchor + shift) % period
+    periods, members, offsets, anchor = best  # type: ignore[misc]
+    next_ordinal = _roll_weekend(anchor + (periods[-1] + 1) * period, members, offsets)
+    return _accept(cadence, items, periods, members, offsets, next_ordinal)
+
+
+def _roll_weekend(ordinal: int, members: list[tuple], offsets: list[int]) -> int:
+    """Move a predicted date off a weekend the way the series' own history moved (default:
+    to the next Monday, as standing orders and direct debits do)."""
+    weekday = (ordinal + 6) % 7  # date.weekday() of an ordinal: Monday = 0
+    if weekday < 5:
+        return ordinal
+    earlier = sum(1 for item, offset in zip(members, offsets, strict=True)
+                  if offset < 0 and (item[_O] - offset + 6) % 7 >= 5)
+    later = sum(1 for item, offset in zip(members, offsets, strict=True)
+                if offset > 0 and (item[_O] - offset + 6) % 7 >= 5)
+    if earlier > later:
+        return ordinal - (weekday - 4)
+    return ordinal + (7 - weekday)
+
+
+def _fit_gaps(items: list[tuple]) -> _Fit | None:
+    """UNKNOWN: every occurrence of the set, at agreeing gaps (at most one doubled)."""
+    n = len(items)
+    if n < UNKNOWN_MIN_OCCURRENCES:
+        return None
+    gaps = [b[_O] - a[_O] for a, b in pairwise(items)]
+    gap = round(_median(gaps))
+    if not UNKNOWN_MIN_GAP <= gap <= UNKNOWN_MAX_GAP:
+        return None
+    tolerance = max(2, round(0.1 * gap))
+    periods, k, doubled = [0], 0, 0
+    for g in gaps:
+        if abs(g - gap) <= tolerance:
+            k += 1
+        elif abs(g - 2 * gap) <= tolerance:
+            k += 2
+            doubled += 1
+        else:
+            return None
+        periods.append(k)
+    if doubled > 1:
+        return None
+    jitter = _jitter(items)
+    if jitter > MAX_JITTER:
+        return None
+    # How far each gap is from its multiple of the typical gap (a grid from the first
+    # occurrence would drift with the rounding of the typical gap).
+    deviations = [abs(g - gap * (b - a)) for g, (a, b) in zip(gaps, pairwise(periods), strict=True)]
+    return _Fit(None, list(items), [0, *deviations], periods, items[-1][_O] + gap,
+                n / (periods[-1] + 1), jitter, float(gap), tolerance)
+
+
+def _best_fit(items: list[tuple]) -> _Fit | None:
+    """The accepted fit explaining the most occurrences of `items`, or None."""
+    if len(items) < 2:
+        return None
+    span = items[-1][_O] - items[0][_O]
+    best: _Fit | None = None
+    for cadence in CADENCES:
+        # Not enough room for the minimum number of periods: skip the work.
+        if span + 2 * cadence.tolerance < (cadence.min_occurrences - 1) * (cadence.days - 3):
+            continue
+        if len(items) < cadence.min_occurrences:
+            continue
+        fit = _fit_calendar(items, cadence) if cadence.months else _fit_days(items, cadence)
+        if fit is not None and (best is None or fit.score() > best.score()):
+            best = fit
+    if best is None:
+        best = _fit_gaps(items)
+    return best
+
+
+def _peel(items: list[tuple], found: list[_Fit]) -> list[tuple]:
+    """Take accepted series out of `items` until none fits; returns what is left."""
+    for _ in range(MAX_SERIES_PER_SET):
+        fit = _best_fit(items)
+        if fit is None:
+            break
+        found.append(fit)
+        taken = {item[_ID] for item in fit.members}
+        items = [item for item in items if item[_ID] not in taken]
+    return items
+
+
+def _amount_clusters(items: list[tuple]) -> list[list[tuple]]:
+    ordered = sorted(items, key=lambda item: (item[_LOG], item[_O], item[_ID]))
+    clusters: list[list[tuple]] = [[ordered[0]]]
+    for previous, item in pairwise(ordered):
+        if item[_LOG] - previous[_LOG] > AMOUNT_GAP:
+            clusters.append([])
+        clusters[-1].append(item)
+    for cluster in clusters:
+        cluster.sort(key=lambda item: (item[_O], item[_ID]))
+    return clusters
+
+
+def _same_amounts(items: list[tuple]) -> list[list[tuple]]:
+    by_amount: dict[int, list[tuple]] = {}
+    for item in items:
+        by_amount.setdefault(item[_AMOUNT], []).append(item)
+    return [group for _, group in sorted(by_amount.items()) if len(group) >= 2]
+
+
+def _merge(found: list[_Fit]) -> list[_Fit]:
+    """Join series of one interval that continue each other (a large price change)."""
+    merged = True
+    while merged:
+        merged = False
+        found.sort(key=lambda fit: (fit.members[0][_O], fit.members[0][_ID]))
+        for i, first in enumerate(found):
+            for j in range(i + 1, len(found)):
+                second = found[j]
+                if (first.cadence is None or first.cadence is not second.cadence
+                        or first.members[-1][_O] >= second.members[0][_O]):
+                    continue
+                union = sorted(first.members + second.members,
+                               key=lambda item: (item[_O], item[_ID]))
+                cadence = first.cadence
+                fit = (_fit_calendar(union, cadence) if cadence.months
+                       else _fit_days(union, cadence))
+                if fit is not None and len(fit.members) == len(union):
+                    found[i] = fit
+                    del found[j]
+                    merged = True
+                    break
+            if merged:
+                break
+    return found
+
+
+def _confidence(fit: _Fit) -> float:
+    n = len(fit.members)
+    minimum = fit.cadence.min_occurrences if fit.cadence else UNKNOWN_MIN_OCCURRENCES
+    mean_offset = sum(abs(o) for o in fit.offsets) / n
+    regularity = 1 - mean_offset / (2 * fit.tolerance)
+    stability = 1 - fit.jitter / (2 * MAX_JITTER)
+    evidence = 1 - 0.5 ** (n - minimum + 1)
+    return round(max(0.0, min(1.0, fit.coverage * regularity * stability * evidence)), 2)
+
+
+def detect_series(occurrences: Iterable[Occurrence]) -> list[Series]:
+    """The recurring series among one bucket's occurrences (see the module docstring).
+
+    Deterministic: the result depends only on the set of occurrences, not on their order.
+    Series are ordered by their first occurrence; an occurrence belongs to at most one.
+    """
+    items = _items(occurrences)
+    if len(items) < 2:
+        return []
+    found: list[_Fit] = []
+    rest = _peel(items, found)
+    if len(rest) >= 2:
+        clusters = _amount_clusters(rest)
+        if len(clusters) > 1:
+            rest = []
+            for cluster in clusters:
+                rest.extend(_peel(cluster, found) if len(cluster) >= 2 else cluster)
+            rest.sort(key=lambda item: (item[_O], item[_ID]))
+        for group in _same_amounts(rest):
+            if len(group) < len(rest):
+                _peel(group, found)
+    return [
+        Series(fit.interval, tuple(item[_ID] for item in fit.members),
+               date.fromordinal(fit.next_ordinal).isoformat(), _confidence(fit))
+        for fit in _merge(found)
+    ]
+
+
+def grace_days(interval: str, next_date: str, last_date: str) -> int:
+    """Days past `next_date` a series of `interval` still counts as active."""
+    cadence = CADENCE_OF.get(interval)
+    if cadence is not None:
+        return cadence.grace
+    gap = date.fromisoformat(next_date).toordinal() - date.fromisoformat(last_date).toordinal()
+    return max(3, gap // 4)
+
+
+def is_active(interval: str, next_date: str, last_date: str, reference_day: str | None) -> bool:
+    """True when `reference_day` (the consumer's newest transaction date) is not more than the
+    interval's grace period past `next_date`. Without a reference day a series is active."""
+    if reference_day is None:
+        return True
+    limit = date.fromisoformat(next_date).toordinal() + grace_days(interval, next_date, last_date)
+    return date.fromisoformat(reference_day).toordinal() <= limit

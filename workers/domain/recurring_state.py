@@ -1,0 +1,344 @@
+"""Incrementally maintained recurring state: one plain JSON dict per (consumer, bucket).
+
+A *bucket* holds a consumer's transactions with one counterparty, in one direction (DEBIT or
+CREDIT) and one currency, over all the consumer's accounts (a subscription that moves from one
+card to another stays one series). `bucket_key` maps a transaction to its bucket; the wiring
+keys its table `<consumer>\\x1f<bucket key>`. Every change of a transaction touches one or two
+buckets (two when it moves), and a bucket's series are recomputed from that bucket alone, so
+the cost of an event depends on the bucket's size (bounded, below), never on the consumer's
+whole history.
+
+State layout (docs/recurring.md, "State")::
+
+    {"v": 1,
+     "key": "D.EUR.iban.5f0c2a9e1b7d4c36",         # bucket_key of every member
+     "type": "DEBIT", "currency": "EUR",
+     "counterparty": "iban:DE89370400440532013000", # what the key was derived from (readable)
+     "items": {"<account id>": {"<transaction id>": ["2024-03-01", 1599, ["<category id>"]]}},
+     "category_names": {"<category id>": "Streaming"},    # only when items have categories
+     "brand": {"id": "...", "name": "...", "url": "..."},  # only for brand buckets
+     "groups": [{"interval": "MONTHLY", "ids": ["..."], "next_date": "2024-04-01",
+                 "confidence": 0.93}],
+     "trimmed": true}                                     # only once the cap evicted items
+
+An item is `[day, amount]` or `[day, amount, [category ids, main first]]`, the amount in minor
+units without sign (the bucket's `type` gives the direction). `groups` are derived from the
+items by `workers.domain.recurring.detect_series` and stored so that a report only reads them.
+
+Idempotence: membership is keyed by transaction id and nothing is counted per event, so
+applying a change twice, or replaying any stretch of changes, leaves the state equal; the
+groups depend only on the set of items, not on the order they came in. Functions never mutate
+their input: they return a new dict, or the same object when nothing changed (the wiring can
+skip the write then). Accounts and transaction ids are kept sorted, so equal states are equal
+as JSON bytes too. `brand` and `category_names` take the values of the latest upsert that
+carried them; enrichment derives those ids from the names (UUIDv5), so an id keeps its name,
+and the groups never depend on them.
+
+Bounds: `prune` removes items dated before the retention cutoff (the wiring passes the
+history's cutoff: newest date - INSIGHTS_RETENTION_DAYS), and a bucket keeps at most
+`MAX_BUCKET_ITEMS` items, the newest by (date, id). The cap is only reached by counterparties
+with several transactions a week (a supermarket, a café); weekly series fit in it with room
+to spare (58 weeks in 400 days). Once the cap evicted an item, removing a newer one does not
+bring the evicted one back; `trimmed` records that this happened. Below the cap the state is
+exactly a function of the set of member transactions.
+
+Which transactions take part (`takes_part`): every state except CANCELED and FAILED (PENDING
+takes part: the booked version replaces it under the same id; a missing state counts as
+UNKNOWN and takes part), with an amount above zero (card verifications of 0 do not recur) and
+a counterparty that can be named (brand, IBAN, account number, holder name or reference
+text).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator, Mapping
+from datetime import date
+from typing import Any
+
+from workers.domain.recurring import Occurrence, detect_series
+
+STATE_VERSION = 1
+#: Items kept per bucket at most (the newest by date, then id).
+MAX_BUCKET_ITEMS = 160
+#: Transaction states that never take part in recurring detection.
+EXCLUDED_STATES = frozenset({"CANCELED", "FAILED"})
+#: Length of the readable counterparty kept in the state.
+MAX_LABEL_LENGTH = 80
+
+_IBAN = re.compile(r"[A-Z]{2}[0-9]{2}[A-Z0-9]{8,30}")
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_HAS_DIGIT = re.compile(r"[0-9]")
+# Month names and abbreviations in the service's languages: references such as
+# "Miete Januar" / "Miete Februar" name one counterparty.
+_MONTH_WORDS = frozenset({
+    "january", "february", "march", "april", "may", "june", "july", "august", "september",
+    "october", "november", "december", "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep",
+    "sept", "oct", "nov", "dec", "januar", "februar", "marz", "maerz", "mai", "juni", "juli",
+    "oktober", "dezember", "okt", "dez", "januari", "februari", "mars", "maj", "augusti",
+    "desember",
+})
+
+
+class RecurringInputError(ValueError):
+    """A transaction that lacks what the recurring state needs (id, date, amount, type)."""
+
+
+# --- buckets ----------------------------------------------------------------------------------
+
+
+def _text(value: Any) -> str:
+    """Casefolded words without accents, digits-bearing tokens or month names."""
+    if not isinstance(value, str):
+        return ""
+    plain = unicodedata.normalize("NFKD", value)
+    plain = "".join(c for c in plain if not unicodedata.combining(c)).casefold()
+    words = [w for w in _NON_ALNUM.split(plain)
+             if w and not _HAS_DIGIT.search(w) and w not in _MONTH_WORDS]
+    return " ".join(words)
+
+
+def _identifier(value: Any) -> str:
+    return re.sub(r"[^0-9A-Za-z]", "", value).upper() if isinstance(value, str) else ""
+
+
+def counterparty(txn: Mapping[str, Any]) -> tuple[str, str] | None:
+    """(kind, normalized value) naming the other side of a transaction, or None.
+
+    In order: the brand id; the counterparty IBAN (spaces removed, upper case); its account
+    number (with the bank code when given); its holder name; the reference text (the
+    structured or unstructured bank reference, else `reference`). Names and texts are
+    casefolded, accents, punctuation, words with digits (invoice numbers, dates) and month
+    names dropped, so "Vodafone GmbH Rechnung 202401" and "... 202402" name one counterparty.
+    """
+    brand = txn.get("brand")
+    if isinstance(brand, Mapping) and isinstance(brand.get("id"), str) and brand["id"]:
+        return "brand", brand["id"]
+    party = txn.get("counter_party")
+    if isinstance(party, Mapping):
+        iban = _identifier(party.get("iban"))
+        if _IBAN.fullmatch(iban):
+            return "iban", iban
+        number = _identifier(party.get("account_number")) or iban
+        if number:
+            bank = _identifier(party.get("bank_code"))
+            return "account", f"{bank}/{number}" if bank else number
+        name = _text(party.get("holder_name"))
+        if name:
+            return "name", name
+    references = txn.get("bank_references")
+    texts = [txn.get("reference")]
+    if isinstance(references, Mapping):
+        texts = [references.get("structured"), references.get("unstructured"), *texts]
+    for text in texts:
+        words = _text(text)
+        if words:
+            return "reference", words
+    return None
+
+
+def _day(txn: Mapping[str, Any]) -> str | None:
+    day = txn.get("booking_date") or txn.get("value_date")
+    if isinstance(day, date):
+        return day.isoformat()
+    return day[:10] if isinstance(day, str) else None
+
+
+def takes_part(txn: Mapping[str, Any]) -> bool:
+    """Whether the transaction takes part in recurring detection (see the module docstring)."""
+    return bucket_key(txn) is not None
+
+
+def bucket_key(txn: Mapping[str, Any]) -> str | None:
+    """The key of the bucket the transaction belongs to, or None when it takes no part.
+
+    `<D|C>.<currency>.<kind>.<16 hex digits of a BLAKE2b digest of the counterparty>`, e.g.
+    `D.EUR.iban.5f0c2a9e1b7d4c36`: short, printable, free of the table's key separator. When a
+    new version of a transaction has another key (its brand was found, its state became
+    FAILED), the wiring removes it from the old bucket and upserts it into the new one.
+    """
+    if txn.get("deleted") or txn.get("state") in EXCLUDED_STATES:
+        return None
+    amount = txn.get("amount")
+    if not isinstance(amount, Mapping) or not isinstance(amount.get("amount"), int):
+        return None
+    if amount["amount"] <= 0 or not isinstance(amount.get("currency"), str):
+        return None
+    kind = txn.get("type")
+    if kind not in ("DEBIT", "CREDIT") or _day(txn) is None:
+        return None
+    party = counterparty(txn)
+    if party is None:
+        return None
+    digest = hashlib.blake2b(party[1].encode(), digest_size=8).hexdigest()
+    return f"{kind[0]}.{amount['currency']}.{party[0]}.{digest}"
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def groups(state: Mapping[str, Any] | None) -> list[dict]:
+    """The bucket's recurring groups as stored: `interval`, `ids` (date order), `next_date`,
+    `confidence`. Empty for no state."""
+    return list(state.get("groups", ())) if state else []
+
+
+def items(state: Mapping[str, Any] | None) -> Iterator[tuple[str, str, list]]:
+    """(account id, transaction id, item) of every member of the bucket."""
+    if not state:
+        return
+    for account_id, members in state["items"].items():
+        for txn_id, item in members.items():
+            yield account_id, txn_id, item
+
+
+def item_index(state: Mapping[str, Any]) -> dict[str, tuple[str, list]]:
+    """Transaction id -> (account id, item)."""
+    return {txn_id: (account_id, item) for account_id, txn_id, item in items(state)}
+
+
+def size(state: Mapping[str, Any] | None) -> int:
+    """Number of transactions in the bucket."""
+    return sum(len(members) for members in state["items"].values()) if state else 0
+
+
+# --- changes ----------------------------------------------------------------------------------
+
+
+def _item(txn: Mapping[str, Any]) -> list:
+    item: list = [_day(txn), txn["amount"]["amount"]]
+    categories = txn.get("categories")
+    if categories:
+        item.append([c["id"] for c in categories if isinstance(c, Mapping) and c.get("id")])
+    return item
+
+
+def _label(party: tuple[str, str]) -> str:
+    return f"{party[0]}:{party[1]}"[:MAX_LABEL_LENGTH]
+
+
+def upsert(state: Mapping[str, Any] | None, txn: Mapping[str, Any]) -> dict:
+    """Add or replace one transaction (a stored transaction dict) in its bucket.
+
+    `state` is the bucket's current state or None for a new bucket. Raises RecurringInputError
+    when the transaction takes no part or belongs to another bucket (remove it from the old
+    bucket instead). Returns `state` itself when nothing changed.
+    """
+    txn_id = txn.get("insights_transaction_id")
+    account_id = txn.get("insights_account_id")
+    if not isinstance(txn_id, str) or not isinstance(account_id, str):
+        raise RecurringInputError("a transaction needs insights_transaction_id and "
+                                  "insights_account_id")
+    key = bucket_key(txn)
+    if key is None:
+        raise RecurringInputError(f"transaction {txn_id} takes no part in recurring detection")
+    if state is not None and state["key"] != key:
+        raise RecurringInputError(f"transaction {txn_id} belongs to bucket {key}, "
+                                  f"not {state['key']}")
+    item = _item(txn)
+    brand = _brand(txn)
+    names = {c["id"]: c["name"] for c in txn.get("categories") or ()
+             if isinstance(c, Mapping) and c.get("id") and isinstance(c.get("name"), str)}
+    if state is not None:
+        current = state["items"].get(account_id, {}).get(txn_id)
+        known = state.get("category_names", {})
+        if (current == item and state.get("brand") == brand
+                and all(known.get(k) == v for k, v in names.items())):
+            return state  # type: ignore[return-value]
+        new = _copy(state)
+    else:
+        party = counterparty(txn)
+        new = {"v": STATE_VERSION, "key": key, "type": txn["type"],
+               "currency": txn["amount"]["currency"], "counterparty": _label(party),  # type: ignore[arg-type]
+               "items": {}}
+    for other, members in new["items"].items():
+        if other != account_id and txn_id in members:
+            new["items"][other] = {k: v for k, v in members.items() if k != txn_id}
+    new["items"][account_id] = {**new["items"].get(account_id, {}), txn_id: item}
+    if brand is not None:
+        new["brand"] = brand
+    if names:
+        new["category_names"] = {**new.get("category_names", {}), **names}
+    return _settle(new)
+
+
+def remove(state: Mapping[str, Any] | None, txn_id: str) -> dict | None:
+    """Remove one transaction. None when the bucket became empty (delete its record); `state`
+    itself when the transaction was not in it."""
+    if state is None:
+        return None
+    for account_id, members in state["items"].items():
+        if txn_id in members:
+            new = _copy(state)
+            new["items"][account_id] = {k: v for k, v in members.items() if k != txn_id}
+            return _settle(new)
+    return state  # type: ignore[return-value]
+
+
+def prune(state: Mapping[str, Any] | None, cutoff_day: str) -> dict | None:
+    """Remove the transactions dated before `cutoff_day` (ISO). None when nothing is left;
+    `state` itself when nothing was older."""
+    if state is None:
+        return None
+    if all(item[0] >= cutoff_day for _, _, item in items(state)):
+        return state  # type: ignore[return-value]
+    new = _copy(state)
+    new["items"] = {account_id: {k: v for k, v in members.items() if v[0] >= cutoff_day}
+                    for account_id, members in state["items"].items()}
+    return _settle(new)
+
+
+def rebuild(transactions: list[Mapping[str, Any]]) -> dict | None:
+    """The state of one bucket built from its transactions (all with the same bucket key)."""
+    state: dict | None = None
+    for txn in transactions:
+        state = upsert(state, txn)
+    return state
+
+
+def _brand(txn: Mapping[str, Any]) -> dict | None:
+    brand = txn.get("brand")
+    if not isinstance(brand, Mapping) or not brand.get("id"):
+        return None
+    return {k: brand[k] for k in ("id", "name", "url") if brand.get(k) is not None}
+
+
+def _copy(state: Mapping[str, Any]) -> dict:
+    """A copy that can be changed without touching `state` (items are shared, never mutated)."""
+    new = dict(state)
+    new["items"] = dict(state["items"])
+    return new
+
+
+def _settle(state: dict) -> dict | None:
+    """Drop empty accounts, apply the cap, forget unused category names, recompute groups."""
+    # Sorted accounts and ids: equal states are equal as JSON bytes too, whatever the order
+    # of the changes that built them.
+    state["items"] = {a: dict(sorted(m.items())) for a, m in sorted(state["items"].items()) if m}
+    count = size(state)
+    if count == 0:
+        return None
+    if count > MAX_BUCKET_ITEMS:
+        ranked = sorted(((item[0], txn_id, account_id) for account_id, txn_id, item in items(state)),
+                        reverse=True)
+        keep = {(account_id, txn_id) for _, txn_id, account_id in ranked[:MAX_BUCKET_ITEMS]}
+        state["items"] = {a: {t: i for t, i in m.items() if (a, t) in keep}
+                          for a, m in state["items"].items()}
+        state["items"] = {a: m for a, m in state["items"].items() if m}
+        state["trimmed"] = True
+    if "category_names" in state:
+        used = {c for _, _, item in items(state) if len(item) > 2 for c in item[2]}
+        names = {k: v for k, v in sorted(state["category_names"].items()) if k in used}
+        if names:
+            state["category_names"] = names
+        else:
+            del state["category_names"]
+    state["groups"] = [
+        {"interval": series.interval, "ids": list(series.ids), "next_date": series.next_date,
+         "confidence": series.confidence}
+        for series in detect_series(Occurrence(txn_id, item[0], item[1])
+                                    for _, txn_id, item in items(state))
+    ]
+    return state
