@@ -29,9 +29,8 @@ Fitting one interval (`_fit_calendar`, `_fit_days`)
   * A fit is accepted when it has the interval's minimum number of occurrences, covers at least
     `MIN_COVERAGE` of the periods between its first and last occurrence with at most
     `max_missed` missing in a row (a missed month), the mean distance to the expected dates is
-    at most half the tolerance, the amounts are stable (`MAX_JITTER`: median change between
-    consecutive occurrences, so a price change or a variable bill passes and random amounts do
-    not), and the series makes up at least `MIN_PURITY` of the candidate occurrences in its
+    at most half the tolerance, the amounts are stable (`MAX_STEP_CHANGE`, `MAX_DEVIATION`:
+    a price change, a seasonal bill or a bill with extras passes, random amounts do not), and the series makes up at least `MIN_PURITY` of the candidate occurrences in its
     span (a weekly series picked out of a supermarket's daily visits is not one). Two-occurrence
     series (half-yearly, yearly) must be alone in their span and nearly equal in amount.
   * Among the accepted intervals the one explaining the most occurrences wins.
@@ -47,6 +46,7 @@ from __future__ import annotations
 
 import calendar
 import math
+from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -78,8 +78,8 @@ class Cadence:
 
 
 CADENCES: tuple[Cadence, ...] = (
-    Cadence(WEEKLY, 0, 7, 2, 4, 2, 3),
-    Cadence(BIWEEKLY, 0, 14, 3, 3, 1, 5),
+    Cadence(WEEKLY, 0, 7, 1, 4, 2, 3),
+    Cadence(BIWEEKLY, 0, 14, 2, 3, 1, 5),
     Cadence(MONTHLY, 1, 30, 4, 3, 1, 7),
     Cadence(QUARTERLY, 3, 91, 7, 3, 1, 14),
     Cadence(HALF_YEARLY, 6, 182, 10, 2, 0, 21),
@@ -91,12 +91,27 @@ CADENCE_OF = {cadence.interval: cadence for cadence in CADENCES}
 MIN_COVERAGE = 0.7
 #: Mean distance to the expected dates, as a share of the tolerance.
 MAX_MEAN_OFFSET = 0.5
-#: Median |log(a[i+1] / a[i])| over consecutive occurrences: 0.25 is about 28 %.
-MAX_JITTER = 0.25
-#: The same for a series of only two occurrences (one change): about 16 %.
-MAX_PAIR_JITTER = 0.15
-#: Share of the candidate occurrences within a series' span that must belong to it.
+#: Amounts are stable when the median |log(a[i+1] / a[i])| over consecutive occurrences is at
+#: most MAX_STEP_CHANGE (about 17 %: price changes, seasonal bills), or the median |log(a) -
+#: median log(a)| is at most MAX_DEVIATION (about 10 %: a bill with extras in some months).
+#: Random amounts (a shop, a café) fail both. A pair may differ by MAX_DEVIATION.
+MAX_STEP_CHANGE = 0.16
+MAX_DEVIATION = 0.1
+#: Share of a bucket's occurrences of similar amount (within `PURITY_BAND` of the series'
+#: amounts) and within the series' span that must belong to it; quarterly and longer series
+#: need `SPARSE_PURITY`, pairs must be alone (see `_pure`).
 MIN_PURITY = 0.5
+SPARSE_PURITY = 2 / 3
+PURITY_BAND = math.log(1.25)
+#: A series of at most SMALL_SERIES occurrences must have no other occurrence within
+#: PAIR_BAND of its amounts in the whole bucket, or equal amounts that repeat nowhere else.
+SMALL_SERIES = 3
+PAIR_BAND = math.log(2)
+#: A series whose hits the bucket's similar payments would produce by chance with more than
+#: this probability is not accepted (`_chance`).
+MAX_CHANCE = 0.01
+#: A candidate within this log ratio of the previous occurrence's amount continues a series.
+CONTINUITY = math.log(1.1)
 #: Neighbouring amounts (sorted) further apart than this ratio start a new amount cluster.
 AMOUNT_GAP = math.log(1.15)
 #: UNKNOWN intervals: minimum occurrences, shortest and longest typical gap in days.
@@ -194,6 +209,21 @@ def _densest(phases: list[float], width: float, period: float) -> float:
 # --- fitting -------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _Bucket:
+    """Every occurrence of the bucket in date order, the context every fit is judged in."""
+
+    items: list[tuple]
+    ordinals: list[int]
+    claimed: set[str]  # ids taken by accepted series
+
+
+def _fit(items: list[tuple], cadence: Cadence, bucket: _Bucket) -> _Fit | None:
+    if cadence.months:
+        return _fit_calendar(items, cadence, bucket)
+    return _fit_days(items, cadence, bucket)
+
+
 @dataclass
 class _Fit:
     cadence: Cadence | None  # None for UNKNOWN
@@ -202,7 +232,7 @@ class _Fit:
     periods: list[int]  # period index of each member
     next_ordinal: int
     coverage: float
-    jitter: float
+    spread: float
     period_days: float
     tolerance: int
 
@@ -215,27 +245,38 @@ class _Fit:
         return (len(self.members), self.coverage, -mean_offset)
 
 
-def _jitter(members: list[tuple]) -> float:
+def _spread(members: list[tuple]) -> float:
+    """How unstable the amounts are, on the scale of MAX_STEP_CHANGE (see there)."""
     if len(members) < 2:
         return 0.0
-    return _median([abs(b[_LOG] - a[_LOG]) for a, b in pairwise(members)])
+    steps = _median([abs(b[_LOG] - a[_LOG]) for a, b in pairwise(members)])
+    if len(members) == 2:
+        return steps * MAX_STEP_CHANGE / MAX_DEVIATION
+    center = _median([item[_LOG] for item in members])
+    deviation = _median([abs(item[_LOG] - center) for item in members])
+    return min(steps, deviation * MAX_STEP_CHANGE / MAX_DEVIATION)
 
 
 def _pick(candidates: dict[int, list[tuple[int, tuple]]]) -> tuple[list[int], list[tuple], list[int]]:
-    """One occurrence per period: the closest to its expected date, then the most typical amount."""
+    """One occurrence per period: the closest to its expected date; among equally close ones
+    the one within `CONTINUITY` of the previous pick's amount, then the closest in amount. So a
+    chain stays on one of two plans charged the same day, and still follows a price change.
+    Timing decides first, so the amounts of the picks are not selected to look stable."""
     logs = [item[_LOG] for entries in candidates.values() for _, item in entries]
-    typical = _median(logs)
+    previous = _median(logs)
     periods, members, offsets = [], [], []
     for k in sorted(candidates):
-        offset, item = min(candidates[k],
-                           key=lambda e: (abs(e[0]), abs(e[1][_LOG] - typical), e[1][_ID]))
+        offset, item = min(candidates[k], key=lambda e: (abs(e[0]),
+                                                         abs(e[1][_LOG] - previous) > CONTINUITY,
+                                                         abs(e[1][_LOG] - previous), e[1][_ID]))
         periods.append(k)
         members.append(item)
         offsets.append(offset)
+        previous = item[_LOG]
     return periods, members, offsets
 
 
-def _accept(cadence: Cadence, items: list[tuple], periods: list[int], members: list[tuple],
+def _accept(cadence: Cadence, bucket: _Bucket, periods: list[int], members: list[tuple],
             offsets: list[int], next_ordinal: int) -> _Fit | None:
     n = len(members)
     if n < cadence.min_occurrences:
@@ -248,25 +289,85 @@ def _accept(cadence: Cadence, items: list[tuple], periods: list[int], members: l
         return None
     if sum(abs(o) for o in offsets) > MAX_MEAN_OFFSET * cadence.tolerance * n:
         return None
-    jitter = _jitter(members)
-    if jitter > (MAX_PAIR_JITTER if n == 2 else MAX_JITTER):
+    spread = _spread(members)
+    if spread > MAX_STEP_CHANGE:
         return None
-    if not _pure(items, members, cadence.tolerance):
+    if not _pure(bucket, members, cadence.tolerance, cadence.months >= 3):
         return None
-    return _Fit(cadence, members, offsets, periods, next_ordinal, coverage, jitter,
-                cadence.days if not cadence.months else cadence.months * _MONTH_DAYS,
-                cadence.tolerance)
+    period_days = cadence.days if not cadence.months else cadence.months * _MONTH_DAYS
+    if _chance(bucket, members, span, 2 * cadence.tolerance + 1, period_days) > MAX_CHANCE:
+        return None
+    return _Fit(cadence, members, offsets, periods, next_ordinal, coverage, spread,
+                period_days, cadence.tolerance)
 
 
-def _pure(items: list[tuple], members: list[tuple], tolerance: int) -> bool:
+def _chance(bucket: _Bucket, members: list[tuple], periods: int, window: int,
+            period_days: float) -> float:
+    """How likely the bucket's other occurrences of similar amount would fill as many of the
+    series' periods by chance, over all the phases a grid could have.
+
+    Those occurrences (not taken by a series; with exactly the series' amount when all its
+    amounts are equal, else within `PURITY_BAND` of them) are spread evenly over the bucket's time range; a period's window of `window` days then
+    holds one with probability p, and the binomial tail gives P(at least len(members) of
+    `periods` windows hit).
+    """
+    ids = {item[_ID] for item in members}
+    amounts = {item[_AMOUNT] for item in members}
+    if len(amounts) == 1:
+        similar = amounts.__contains__
+    else:
+        low = min(item[_LOG] for item in members) - PURITY_BAND
+        high = max(item[_LOG] for item in members) + PURITY_BAND
+        similar = lambda amount: low <= math.log(amount) <= high  # noqa: E731
+    others = sum(1 for item in bucket.items if similar(item[_AMOUNT])
+                 and item[_ID] not in ids and item[_ID] not in bucket.claimed)
+    if not others:
+        return 0.0
+    days = bucket.ordinals[-1] - bucket.ordinals[0] + 1
+    p = 1 - math.exp(-others * window / days)
+    hits = len(members)
+    tail = sum(math.comb(periods, k) * p ** k * (1 - p) ** (periods - k)
+               for k in range(hits, periods + 1))
+    return tail * max(1.0, period_days / window)
+
+
+def _pure(bucket: _Bucket, members: list[tuple], tolerance: int, sparse: bool) -> bool:
+    """Whether the series stands out from the bucket's other occurrences of similar amount.
+
+    Other occurrences within `PURITY_BAND` of the series' amounts and within its span count as
+    noise (occurrences already taken by another series do not): regular timing among many
+    similar payments (a shop's purchases) is a coincidence. Two or three occurrences are weaker
+    evidence still: either nothing else in the bucket is within `PAIR_BAND` of their amounts and
+    they are at least half of the bucket's other activity in their span (a yearly insurance
+    premium), or their amounts are equal and no other amount in the bucket
+    repeats (a yearly plan at a shop with random orders; at a café with ten prices, or an ATM
+    with round amounts, an exact repeat proves nothing).
+    """
+    ids = {item[_ID] for item in members}
+    claimed = bucket.claimed
+    low = min(item[_LOG] for item in members)
+    high = max(item[_LOG] for item in members)
+    n = len(members)
     first, last = members[0][_O] - tolerance, members[-1][_O] + tolerance
-    in_span = sum(1 for item in items if first <= item[_O] <= last)
-    if len(members) == 2:
-        return in_span == 2
-    return len(members) >= MIN_PURITY * in_span
+    if n <= SMALL_SERIES:
+        others = [item for item in bucket.items if item[_ID] not in ids
+                  and item[_ID] not in claimed]
+        busy = sum(1 for item in others if first <= item[_O] <= last)
+        if busy <= n and not any(low - PAIR_BAND <= item[_LOG] <= high + PAIR_BAND
+                                 for item in others):
+            return True
+        amounts = [item[_AMOUNT] for item in others]
+        return (len({item[_AMOUNT] for item in members}) == 1
+                and members[0][_AMOUNT] not in amounts and len(set(amounts)) == len(amounts))
+    start = bisect_left(bucket.ordinals, first)
+    stop = bisect_right(bucket.ordinals, last)
+    noise = sum(1 for item in bucket.items[start:stop]
+                if low - PURITY_BAND <= item[_LOG] <= high + PURITY_BAND
+                and item[_ID] not in ids and item[_ID] not in claimed)
+    return n >= (SPARSE_PURITY if sparse else MIN_PURITY) * (n + noise)
 
 
-def _fit_calendar(items: list[tuple], cadence: Cadence) -> _Fit | None:
+def _fit_calendar(items: list[tuple], cadence: Cadence, bucket: _Bucket) -> _Fit | None:
     """Fit a grid of one day of month every `cadence.months` months."""
     step = cadence.months
     phases = sorted((item[_MI] % step) + (item[_DOM] - 1) / _MONTH_DAYS for item in items)
@@ -291,7 +392,7 @@ def _fit_calendar(items: list[tuple], cadence: Cadence) -> _Fit | None:
     periods, members, offsets, day = best
     next_month = residue + (periods[-1] + 1) * step
     next_ordinal = _roll_weekend(_expected(next_month, day), members, offsets)
-    return _accept(cadence, items, periods, members, offsets, next_ordinal)
+    return _accept(cadence, bucket, periods, members, offsets, next_ordinal)
 
 
 def _grid_key(grid: tuple) -> tuple:
@@ -318,7 +419,7 @@ def _calendar_grid(items: list[tuple], cadence: Cadence, residue: int,
     return periods, members, offsets, day
 
 
-def _fit_days(items: list[tuple], cadence: Cadence) -> _Fit | None:
+def _fit_days(items: list[tuple], cadence: Cadence, bucket: _Bucket) -> _Fit | None:
     """Fit a grid of one weekday every `cadence.days` days."""
     period, tolerance = cadence.days, cadence.tolerance
     phases = sorted(float(item[_O] % period) for item in items)
@@ -344,7 +445,7 @@ def _fit_days(items: list[tuple], cadence: Cadence) -> _Fit | None:
         anchor = (anchor + shift) % period
     periods, members, offsets, anchor = best  # type: ignore[misc]
     next_ordinal = _roll_weekend(anchor + (periods[-1] + 1) * period, members, offsets)
-    return _accept(cadence, items, periods, members, offsets, next_ordinal)
+    return _accept(cadence, bucket, periods, members, offsets, next_ordinal)
 
 
 def _roll_weekend(ordinal: int, members: list[tuple], offsets: list[int]) -> int:
@@ -362,7 +463,7 @@ def _roll_weekend(ordinal: int, members: list[tuple], offsets: list[int]) -> int
     return ordinal + (7 - weekday)
 
 
-def _fit_gaps(items: list[tuple]) -> _Fit | None:
+def _fit_gaps(items: list[tuple], bucket: _Bucket) -> _Fit | None:
     """UNKNOWN: every occurrence of the set, at agreeing gaps (at most one doubled)."""
     n = len(items)
     if n < UNKNOWN_MIN_OCCURRENCES:
@@ -384,17 +485,17 @@ def _fit_gaps(items: list[tuple]) -> _Fit | None:
         periods.append(k)
     if doubled > 1:
         return None
-    jitter = _jitter(items)
-    if jitter > MAX_JITTER:
+    spread = _spread(items)
+    if spread > MAX_STEP_CHANGE or not _pure(bucket, items, tolerance, gap >= 60):
         return None
     # How far each gap is from its multiple of the typical gap (a grid from the first
     # occurrence would drift with the rounding of the typical gap).
     deviations = [abs(g - gap * (b - a)) for g, (a, b) in zip(gaps, pairwise(periods), strict=True)]
     return _Fit(None, list(items), [0, *deviations], periods, items[-1][_O] + gap,
-                n / (periods[-1] + 1), jitter, float(gap), tolerance)
+                n / (periods[-1] + 1), spread, float(gap), tolerance)
 
 
-def _best_fit(items: list[tuple]) -> _Fit | None:
+def _best_fit(items: list[tuple], bucket: _Bucket) -> _Fit | None:
     """The accepted fit explaining the most occurrences of `items`, or None."""
     if len(items) < 2:
         return None
@@ -406,22 +507,23 @@ def _best_fit(items: list[tuple]) -> _Fit | None:
             continue
         if len(items) < cadence.min_occurrences:
             continue
-        fit = _fit_calendar(items, cadence) if cadence.months else _fit_days(items, cadence)
+        fit = _fit(items, cadence, bucket)
         if fit is not None and (best is None or fit.score() > best.score()):
             best = fit
     if best is None:
-        best = _fit_gaps(items)
+        best = _fit_gaps(items, bucket)
     return best
 
 
-def _peel(items: list[tuple], found: list[_Fit]) -> list[tuple]:
+def _peel(items: list[tuple], bucket: _Bucket, found: list[_Fit]) -> list[tuple]:
     """Take accepted series out of `items` until none fits; returns what is left."""
     for _ in range(MAX_SERIES_PER_SET):
-        fit = _best_fit(items)
+        fit = _best_fit(items, bucket)
         if fit is None:
             break
         found.append(fit)
         taken = {item[_ID] for item in fit.members}
+        bucket.claimed.update(taken)
         items = [item for item in items if item[_ID] not in taken]
     return items
 
@@ -445,7 +547,7 @@ def _same_amounts(items: list[tuple]) -> list[list[tuple]]:
     return [group for _, group in sorted(by_amount.items()) if len(group) >= 2]
 
 
-def _merge(found: list[_Fit]) -> list[_Fit]:
+def _merge(found: list[_Fit], bucket: _Bucket) -> list[_Fit]:
     """Join series of one interval that continue each other (a large price change)."""
     merged = True
     while merged:
@@ -460,8 +562,7 @@ def _merge(found: list[_Fit]) -> list[_Fit]:
                 union = sorted(first.members + second.members,
                                key=lambda item: (item[_O], item[_ID]))
                 cadence = first.cadence
-                fit = (_fit_calendar(union, cadence) if cadence.months
-                       else _fit_days(union, cadence))
+                fit = _fit(union, cadence, bucket)
                 if fit is not None and len(fit.members) == len(union):
                     found[i] = fit
                     del found[j]
@@ -477,7 +578,7 @@ def _confidence(fit: _Fit) -> float:
     minimum = fit.cadence.min_occurrences if fit.cadence else UNKNOWN_MIN_OCCURRENCES
     mean_offset = sum(abs(o) for o in fit.offsets) / n
     regularity = 1 - mean_offset / (2 * fit.tolerance)
-    stability = 1 - fit.jitter / (2 * MAX_JITTER)
+    stability = 1 - fit.spread / (2 * MAX_STEP_CHANGE)
     evidence = 1 - 0.5 ** (n - minimum + 1)
     return round(max(0.0, min(1.0, fit.coverage * regularity * stability * evidence)), 2)
 
@@ -492,21 +593,22 @@ def detect_series(occurrences: Iterable[Occurrence]) -> list[Series]:
     if len(items) < 2:
         return []
     found: list[_Fit] = []
-    rest = _peel(items, found)
+    bucket = _Bucket(items, [item[_O] for item in items], set())
+    rest = _peel(items, bucket, found)
     if len(rest) >= 2:
         clusters = _amount_clusters(rest)
         if len(clusters) > 1:
             rest = []
             for cluster in clusters:
-                rest.extend(_peel(cluster, found) if len(cluster) >= 2 else cluster)
+                rest.extend(_peel(cluster, bucket, found) if len(cluster) >= 2 else cluster)
             rest.sort(key=lambda item: (item[_O], item[_ID]))
         for group in _same_amounts(rest):
             if len(group) < len(rest):
-                _peel(group, found)
+                _peel(group, bucket, found)
     return [
         Series(fit.interval, tuple(item[_ID] for item in fit.members),
                date.fromordinal(fit.next_ordinal).isoformat(), _confidence(fit))
-        for fit in _merge(found)
+        for fit in _merge(found, bucket)
     ]
 
 

@@ -44,9 +44,10 @@ exactly a function of the set of member transactions.
 
 Which transactions take part (`takes_part`): every state except CANCELED and FAILED (PENDING
 takes part: the booked version replaces it under the same id; a missing state counts as
-UNKNOWN and takes part), with an amount above zero (card verifications of 0 do not recur) and
-a counterparty that can be named (brand, IBAN, account number, holder name or reference
-text).
+UNKNOWN and takes part), with an amount above zero (card verifications of 0 do not recur),
+not a cash withdrawal (`method` CASH: there is no counterparty to recur with, and round
+amounts repeat by themselves) and with a counterparty that can be named (brand, IBAN, account
+number, holder name or reference text).
 """
 
 from __future__ import annotations
@@ -54,7 +55,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
@@ -161,6 +162,8 @@ def bucket_key(txn: Mapping[str, Any]) -> str | None:
     """
     if txn.get("deleted") or txn.get("state") in EXCLUDED_STATES:
         return None
+    if txn.get("method") == "CASH":
+        return None
     amount = txn.get("amount")
     if not isinstance(amount, Mapping) or not isinstance(amount.get("amount"), int):
         return None
@@ -226,6 +229,31 @@ def upsert(state: Mapping[str, Any] | None, txn: Mapping[str, Any]) -> dict:
     when the transaction takes no part or belongs to another bucket (remove it from the old
     bucket instead). Returns `state` itself when nothing changed.
     """
+    txn_id, account_id, key = _checked(txn, state)
+    if state is not None:
+        current = state["items"].get(account_id, {}).get(txn_id)
+        known = state.get("category_names", {})
+        if (current == _item(txn) and state.get("brand") == _brand(txn)
+                and all(known.get(k) == v for k, v in _names(txn).items())):
+            return state  # type: ignore[return-value]
+    new = _copy(state) if state is not None else _empty(txn, key)
+    _put(new, txn, txn_id, account_id)
+    return _settle(new)
+
+
+def rebuild(transactions: Iterable[Mapping[str, Any]]) -> dict | None:
+    """The state of one bucket built from its transactions in one step (all must have the
+    same bucket key); equal to upserting them one by one, at the cost of one detection."""
+    new: dict | None = None
+    for txn in transactions:
+        txn_id, account_id, key = _checked(txn, new)
+        if new is None:
+            new = _empty(txn, key)
+        _put(new, txn, txn_id, account_id)
+    return _settle(new) if new is not None else None
+
+
+def _checked(txn: Mapping[str, Any], state: Mapping[str, Any] | None) -> tuple[str, str, str]:
     txn_id = txn.get("insights_transaction_id")
     account_id = txn.get("insights_account_id")
     if not isinstance(txn_id, str) or not isinstance(account_id, str):
@@ -237,31 +265,33 @@ def upsert(state: Mapping[str, Any] | None, txn: Mapping[str, Any]) -> dict:
     if state is not None and state["key"] != key:
         raise RecurringInputError(f"transaction {txn_id} belongs to bucket {key}, "
                                   f"not {state['key']}")
-    item = _item(txn)
-    brand = _brand(txn)
-    names = {c["id"]: c["name"] for c in txn.get("categories") or ()
-             if isinstance(c, Mapping) and c.get("id") and isinstance(c.get("name"), str)}
-    if state is not None:
-        current = state["items"].get(account_id, {}).get(txn_id)
-        known = state.get("category_names", {})
-        if (current == item and state.get("brand") == brand
-                and all(known.get(k) == v for k, v in names.items())):
-            return state  # type: ignore[return-value]
-        new = _copy(state)
-    else:
-        party = counterparty(txn)
-        new = {"v": STATE_VERSION, "key": key, "type": txn["type"],
-               "currency": txn["amount"]["currency"], "counterparty": _label(party),  # type: ignore[arg-type]
-               "items": {}}
-    for other, members in new["items"].items():
+    return txn_id, account_id, key
+
+
+def _empty(txn: Mapping[str, Any], key: str) -> dict:
+    party = counterparty(txn)
+    return {"v": STATE_VERSION, "key": key, "type": txn["type"],
+            "currency": txn["amount"]["currency"], "counterparty": _label(party),  # type: ignore[arg-type]
+            "items": {}}
+
+
+def _names(txn: Mapping[str, Any]) -> dict[str, str]:
+    return {c["id"]: c["name"] for c in txn.get("categories") or ()
+            if isinstance(c, Mapping) and c.get("id") and isinstance(c.get("name"), str)}
+
+
+def _put(state: dict, txn: Mapping[str, Any], txn_id: str, account_id: str) -> None:
+    """Place the transaction's item (state's item dicts are replaced, never changed)."""
+    for other, members in state["items"].items():
         if other != account_id and txn_id in members:
-            new["items"][other] = {k: v for k, v in members.items() if k != txn_id}
-    new["items"][account_id] = {**new["items"].get(account_id, {}), txn_id: item}
+            state["items"][other] = {k: v for k, v in members.items() if k != txn_id}
+    state["items"][account_id] = {**state["items"].get(account_id, {}), txn_id: _item(txn)}
+    brand = _brand(txn)
     if brand is not None:
-        new["brand"] = brand
+        state["brand"] = brand
+    names = _names(txn)
     if names:
-        new["category_names"] = {**new.get("category_names", {}), **names}
-    return _settle(new)
+        state["category_names"] = {**state.get("category_names", {}), **names}
 
 
 def remove(state: Mapping[str, Any] | None, txn_id: str) -> dict | None:
@@ -288,14 +318,6 @@ def prune(state: Mapping[str, Any] | None, cutoff_day: str) -> dict | None:
     new["items"] = {account_id: {k: v for k, v in members.items() if v[0] >= cutoff_day}
                     for account_id, members in state["items"].items()}
     return _settle(new)
-
-
-def rebuild(transactions: list[Mapping[str, Any]]) -> dict | None:
-    """The state of one bucket built from its transactions (all with the same bucket key)."""
-    state: dict | None = None
-    for txn in transactions:
-        state = upsert(state, txn)
-    return state
 
 
 def _brand(txn: Mapping[str, Any]) -> dict | None:
