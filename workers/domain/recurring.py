@@ -52,6 +52,8 @@ from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from itertools import pairwise
+from operator import itemgetter
+from typing import NamedTuple
 
 WEEKLY = "WEEKLY"
 BIWEEKLY = "BIWEEKLY"
@@ -118,15 +120,22 @@ AMOUNT_GAP = math.log(1.15)
 UNKNOWN_MIN_OCCURRENCES = 4
 UNKNOWN_MIN_GAP = 5
 UNKNOWN_MAX_GAP = 400
+#: Buckets with more occurrences than this are busy (`_detect_busy`): more than one a week
+#: over the retention window, more than any weekly series has.
+BUSY_ITEMS = 64
+#: In a busy bucket, the share of similar amounts a group of equal amounts must make up.
+BUSY_SHARE = 0.25
 #: Series taken from one candidate set at most (a bound on the work per bucket).
 MAX_SERIES_PER_SET = 8
 
 _MONTH_DAYS = 30.4375
 
 
-@dataclass(frozen=True, slots=True)
-class Occurrence:
-    """One transaction of a bucket as detection sees it: id, ISO date, amount (> 0)."""
+class Occurrence(NamedTuple):
+    """One transaction of a bucket as detection sees it: id, ISO date, amount (> 0).
+
+    A plain `(id, day, amount)` tuple works as well.
+    """
 
     id: str
     day: str
@@ -149,15 +158,18 @@ class Series:
 
 # --- dates ---------------------------------------------------------------------------------
 
-# An item is (ordinal, month index, day of month, amount, id, log amount); tuples keep the
-# inner loops on CPython's fast paths.
-_O, _MI, _DOM, _AMOUNT, _ID, _LOG = range(6)
+# An item is (ordinal, month index, day of month, length of the previous, this and the next
+# month, amount, id, log amount); tuples keep the inner loops on CPython's fast paths.
+_O, _MI, _DOM, _LP, _LC, _LN, _AMOUNT, _ID, _LOG = range(9)
+_ORDER = itemgetter(_O, _ID)
 
 
 @lru_cache(maxsize=65536)
-def _parse(day: str) -> tuple[int, int, int]:
+def _parse(day: str) -> tuple[int, int, int, int, int, int]:
     d = date.fromisoformat(day)
-    return d.toordinal(), d.year * 12 + d.month - 1, d.day
+    month_index = d.year * 12 + d.month - 1
+    return (d.toordinal(), month_index, d.day, _month(month_index - 1)[1],
+            _month(month_index)[1], _month(month_index + 1)[1])
 
 
 @lru_cache(maxsize=8192)
@@ -173,12 +185,10 @@ def _expected(month_index: int, day: int) -> int:
     return start + (day if day < length else length) - 1
 
 
-def _items(occurrences: Iterable[Occurrence]) -> list[tuple]:
-    items = []
-    for occ in occurrences:
-        ordinal, month_index, dom = _parse(occ.day)
-        items.append((ordinal, month_index, dom, occ.amount, occ.id, math.log(occ.amount)))
-    items.sort(key=lambda item: (item[_O], item[_ID]))
+def _items(occurrences: Iterable[tuple[str, str, int]]) -> list[tuple]:
+    log, parse = math.log, _parse
+    items = [parse(day) + (amount, txn_id, log(amount)) for txn_id, day, amount in occurrences]
+    items.sort(key=_ORDER)
     return items
 
 
@@ -401,18 +411,33 @@ def _grid_key(grid: tuple) -> tuple:
 
 def _calendar_grid(items: list[tuple], cadence: Cadence, residue: int,
                    day: int) -> tuple[list[int], list[tuple], list[int], int] | None:
+    """Candidates per period for the grid `day` (clamped) of every month `m` with
+    `(m - residue) % cadence.months == 0`, then one pick per period (`_pick`).
+
+    The tolerance is under half a month, so an occurrence can only belong to a grid date in
+    its own month or in the month before or after; offsets are plain arithmetic on the
+    lengths of those three months. Ties go to the earlier month.
+    """
     step, tolerance = cadence.months, cadence.tolerance
     candidates: dict[int, list[tuple[int, tuple]]] = {}
     for item in items:
-        ordinal, month_index = item[_O], item[_MI]
-        base = month_index - ((month_index - residue) % step)
-        best_offset, best_month = None, 0
-        for month in (base - step, base, base + step):
-            offset = ordinal - _expected(month, day)
-            if best_offset is None or abs(offset) < abs(best_offset):
-                best_offset, best_month = offset, month
-        if abs(best_offset) <= tolerance:  # type: ignore[arg-type]
-            candidates.setdefault((best_month - residue) // step, []).append((best_offset, item))
+        dom, length, month = item[_DOM], item[_LC], item[_MI]
+        position = (month - residue) % step
+        best, best_month = tolerance + 1, 0
+        if step == 1 or position == 1:
+            previous = item[_LP]
+            best, best_month = dom + previous - (day if day < previous else previous), month - 1
+        if position == 0:
+            offset = dom - (day if day < length else length)
+            if abs(offset) < abs(best):
+                best, best_month = offset, month
+        if step == 1 or position == step - 1:
+            following = item[_LN]
+            offset = dom - length - (day if day < following else following)
+            if abs(offset) < abs(best):
+                best, best_month = offset, month + 1
+        if -tolerance <= best <= tolerance:
+            candidates.setdefault((best_month - residue) // step, []).append((best, item))
     if not candidates:
         return None
     periods, members, offsets = _pick(candidates)
@@ -499,13 +524,19 @@ def _best_fit(items: list[tuple], bucket: _Bucket) -> _Fit | None:
     """The accepted fit explaining the most occurrences of `items`, or None."""
     if len(items) < 2:
         return None
-    span = items[-1][_O] - items[0][_O]
+    n, span = len(items), items[-1][_O] - items[0][_O]
     best: _Fit | None = None
     for cadence in CADENCES:
-        # Not enough room for the minimum number of periods: skip the work.
-        if span + 2 * cadence.tolerance < (cadence.min_occurrences - 1) * (cadence.days - 3):
+        # Cheap filters, so that sets that cannot yield an accepted fit cost nothing: room for
+        # the minimum number of periods, for more members than the best fit so far (one per
+        # period, periods at least `days - 2 * tolerance` apart), and at least half the
+        # coverage a series needs over the set's span.
+        most = min(n, span // (cadence.days - 2 * cadence.tolerance - 2) + 1)
+        if n < cadence.min_occurrences or most < cadence.min_occurrences:
             continue
-        if len(items) < cadence.min_occurrences:
+        if best is not None and most < len(best.members):
+            continue
+        if n < MIN_COVERAGE / 2 * span / cadence.days:
             continue
         fit = _fit(items, cadence, bucket)
         if fit is not None and (best is None or fit.score() > best.score()):
@@ -536,7 +567,7 @@ def _amount_clusters(items: list[tuple]) -> list[list[tuple]]:
             clusters.append([])
         clusters[-1].append(item)
     for cluster in clusters:
-        cluster.sort(key=lambda item: (item[_O], item[_ID]))
+        cluster.sort(key=_ORDER)
     return clusters
 
 
@@ -560,7 +591,7 @@ def _merge(found: list[_Fit], bucket: _Bucket) -> list[_Fit]:
                         or first.members[-1][_O] >= second.members[0][_O]):
                     continue
                 union = sorted(first.members + second.members,
-                               key=lambda item: (item[_O], item[_ID]))
+                               key=_ORDER)
                 cadence = first.cadence
                 fit = _fit(union, cadence, bucket)
                 if fit is not None and len(fit.members) == len(union):
@@ -583,7 +614,7 @@ def _confidence(fit: _Fit) -> float:
     return round(max(0.0, min(1.0, fit.coverage * regularity * stability * evidence)), 2)
 
 
-def detect_series(occurrences: Iterable[Occurrence]) -> list[Series]:
+def detect_series(occurrences: Iterable[tuple[str, str, int]]) -> list[Series]:
     """The recurring series among one bucket's occurrences (see the module docstring).
 
     Deterministic: the result depends only on the set of occurrences, not on their order.
@@ -594,22 +625,56 @@ def detect_series(occurrences: Iterable[Occurrence]) -> list[Series]:
         return []
     found: list[_Fit] = []
     bucket = _Bucket(items, [item[_O] for item in items], set())
-    rest = _peel(items, bucket, found)
+    if len(items) > BUSY_ITEMS:
+        _detect_busy(bucket, found)
+    else:
+        _detect_quiet(bucket, found)
+    return [
+        Series(fit.interval, tuple(item[_ID] for item in fit.members),
+               date.fromordinal(fit.next_ordinal).isoformat(), _confidence(fit))
+        for fit in _merge(found, bucket)
+    ]
+
+
+def _detect_quiet(bucket: _Bucket, found: list[_Fit]) -> None:
+    """The whole bucket, then amount clusters, then equal amounts (the module docstring)."""
+    rest = _peel(bucket.items, bucket, found)
     if len(rest) >= 2:
         clusters = _amount_clusters(rest)
         if len(clusters) > 1:
             rest = []
             for cluster in clusters:
                 rest.extend(_peel(cluster, bucket, found) if len(cluster) >= 2 else cluster)
-            rest.sort(key=lambda item: (item[_O], item[_ID]))
+            rest.sort(key=_ORDER)
         for group in _same_amounts(rest):
             if len(group) < len(rest):
                 _peel(group, bucket, found)
-    return [
-        Series(fit.interval, tuple(item[_ID] for item in fit.members),
-               date.fromordinal(fit.next_ordinal).isoformat(), _confidence(fit))
-        for fit in _merge(found, bucket)
-    ]
+
+
+def _detect_busy(bucket: _Bucket, found: list[_Fit]) -> None:
+    """A busy bucket (a shop, a café): only groups of equal amounts that stand out.
+
+    Among many payments of varying amounts, a fixed price is what a recurring payment has
+    and a purchase has not. A group is fitted when it is at least `BUSY_SHARE` of the
+    bucket's occurrences within `PURITY_BAND` of its amount, or, with at most
+    `SMALL_SERIES` occurrences, when no other amount of the bucket repeats (`_pure` decides
+    the details). Price changes are joined by `_merge` afterwards.
+    """
+    by_amount: dict[int, list[tuple]] = {}
+    for item in bucket.items:
+        by_amount.setdefault(item[_AMOUNT], []).append(item)
+    groups = [group for group in by_amount.values() if len(group) >= 2]
+    logs = sorted(item[_LOG] for item in bucket.items)
+    for group in sorted(groups, key=lambda g: g[0][_AMOUNT]):
+        size, log_amount = len(group), group[0][_LOG]
+        similar = (bisect_right(logs, log_amount + PURITY_BAND)
+                   - bisect_left(logs, log_amount - PURITY_BAND))
+        if size <= SMALL_SERIES:
+            if len(groups) > 1:
+                continue
+        elif size < BUSY_SHARE * similar:
+            continue
+        _peel(group, bucket, found)
 
 
 def grace_days(interval: str, next_date: str, last_date: str) -> int:

@@ -59,7 +59,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from datetime import date
 from typing import Any
 
-from workers.domain.recurring import Occurrence, detect_series
+from workers.domain.recurring import detect_series
 
 STATE_VERSION = 1
 #: Items kept per bucket at most (the newest by date, then id).
@@ -338,29 +338,32 @@ def _settle(state: dict) -> dict | None:
     """Drop empty accounts, apply the cap, forget unused category names, recompute groups."""
     # Sorted accounts and ids: equal states are equal as JSON bytes too, whatever the order
     # of the changes that built them.
-    state["items"] = {a: dict(sorted(m.items())) for a, m in sorted(state["items"].items()) if m}
-    count = size(state)
+    members_of = {a: dict(sorted(m.items())) for a, m in sorted(state["items"].items()) if m}
+    count = sum(map(len, members_of.values()))
     if count == 0:
         return None
     if count > MAX_BUCKET_ITEMS:
-        ranked = sorted(((item[0], txn_id, account_id) for account_id, txn_id, item in items(state)),
-                        reverse=True)
+        ranked = sorted(((item[0], txn_id, account_id) for account_id, members in
+                         members_of.items() for txn_id, item in members.items()), reverse=True)
         keep = {(account_id, txn_id) for _, txn_id, account_id in ranked[:MAX_BUCKET_ITEMS]}
-        state["items"] = {a: {t: i for t, i in m.items() if (a, t) in keep}
-                          for a, m in state["items"].items()}
-        state["items"] = {a: m for a, m in state["items"].items() if m}
+        members_of = {a: {t: i for t, i in m.items() if (a, t) in keep}
+                      for a, m in members_of.items()}
+        members_of = {a: m for a, m in members_of.items() if m}
         state["trimmed"] = True
+    state["items"] = members_of
     if "category_names" in state:
-        used = {c for _, _, item in items(state) if len(item) > 2 for c in item[2]}
+        used = {c for members in members_of.values() for item in members.values()
+                if len(item) > 2 for c in item[2]}
         names = {k: v for k, v in sorted(state["category_names"].items()) if k in used}
         if names:
             state["category_names"] = names
         else:
             del state["category_names"]
+    occurrences = [(txn_id, item[0], item[1]) for members in members_of.values()
+                   for txn_id, item in members.items()]
     state["groups"] = [
         {"interval": series.interval, "ids": list(series.ids), "next_date": series.next_date,
          "confidence": series.confidence}
-        for series in detect_series(Occurrence(txn_id, item[0], item[1])
-                                    for _, txn_id, item in items(state))
+        for series in detect_series(occurrences)
     ]
     return state
