@@ -120,9 +120,10 @@ AMOUNT_GAP = math.log(1.15)
 UNKNOWN_MIN_OCCURRENCES = 4
 UNKNOWN_MIN_GAP = 5
 UNKNOWN_MAX_GAP = 400
-#: Buckets with more occurrences than this are busy (`_detect_busy`): more than one a week
-#: over the retention window, more than any weekly series has.
-BUSY_ITEMS = 64
+#: Buckets with more occurrences than this are busy (`_detect_busy`): more than a monthly
+#: series over the retention window and two dozen other payments. A weekly series (up to 58
+#: occurrences in 400 days) is then found among equal amounts.
+BUSY_ITEMS = 32
 #: In a busy bucket, the share of similar amounts a group of equal amounts must make up.
 BUSY_SHARE = 0.25
 #: Series taken from one candidate set at most (a bound on the work per bucket).

@@ -236,9 +236,13 @@ def upsert(state: Mapping[str, Any] | None, txn: Mapping[str, Any]) -> dict:
         if (current == _item(txn) and state.get("brand") == _brand(txn)
                 and all(known.get(k) == v for k, v in _names(txn).items())):
             return state  # type: ignore[return-value]
+        replaced = any(txn_id in members for members in state["items"].values())
+    else:
+        replaced = False
     new = _copy(state) if state is not None else _empty(txn, key)
     _put(new, txn, txn_id, account_id)
-    return _settle(new)
+    # Adding an item only adds category names; replacing one may leave a name unused.
+    return _settle(new, collect_names=replaced)
 
 
 def rebuild(transactions: Iterable[Mapping[str, Any]]) -> dict | None:
@@ -334,8 +338,9 @@ def _copy(state: Mapping[str, Any]) -> dict:
     return new
 
 
-def _settle(state: dict) -> dict | None:
-    """Drop empty accounts, apply the cap, forget unused category names, recompute groups."""
+def _settle(state: dict, collect_names: bool = True) -> dict | None:
+    """Drop empty accounts, apply the cap, forget unused category names (when items were
+    replaced or removed), recompute groups."""
     # Sorted accounts and ids: equal states are equal as JSON bytes too, whatever the order
     # of the changes that built them.
     members_of = {a: dict(sorted(m.items())) for a, m in sorted(state["items"].items()) if m}
@@ -349,9 +354,9 @@ def _settle(state: dict) -> dict | None:
         members_of = {a: {t: i for t, i in m.items() if (a, t) in keep}
                       for a, m in members_of.items()}
         members_of = {a: m for a, m in members_of.items() if m}
-        state["trimmed"] = True
+        state["trimmed"] = collect_names = True
     state["items"] = members_of
-    if "category_names" in state:
+    if "category_names" in state and collect_names:
         used = {c for members in members_of.values() for item in members.values()
                 if len(item) > 2 for c in item[2]}
         names = {k: v for k, v in sorted(state["category_names"].items()) if k in used}
