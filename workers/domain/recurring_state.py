@@ -210,11 +210,16 @@ def size(state: Mapping[str, Any] | None) -> int:
 # --- changes ----------------------------------------------------------------------------------
 
 
+def _categories_of(txn: Mapping[str, Any]) -> list[str]:
+    return [c["id"] for c in txn.get("categories") or ()
+            if isinstance(c, Mapping) and isinstance(c.get("id"), str) and c["id"]]
+
+
 def _item(txn: Mapping[str, Any]) -> list:
     item: list = [_day(txn), txn["amount"]["amount"]]
-    categories = txn.get("categories")
+    categories = _categories_of(txn)
     if categories:
-        item.append([c["id"] for c in categories if isinstance(c, Mapping) and c.get("id")])
+        item.append(categories)
     return item
 
 
@@ -236,13 +241,15 @@ def upsert(state: Mapping[str, Any] | None, txn: Mapping[str, Any]) -> dict:
         if (current == _item(txn) and state.get("brand") == _brand(txn)
                 and all(known.get(k) == v for k, v in _names(txn).items())):
             return state  # type: ignore[return-value]
-        replaced = any(txn_id in members for members in state["items"].values())
+        # Adding an item only adds category names; replacing one that had categories the
+        # new version lacks may leave a name unused.
+        old = next((m[txn_id] for m in state["items"].values() if txn_id in m), None)
+        dropped = bool(old and len(old) > 2 and set(old[2]) - set(_categories_of(txn)))
     else:
-        replaced = False
+        dropped = False
     new = _copy(state) if state is not None else _empty(txn, key)
     _put(new, txn, txn_id, account_id)
-    # Adding an item only adds category names; replacing one may leave a name unused.
-    return _settle(new, collect_names=replaced)
+    return _settle(new, collect_names=dropped)
 
 
 def rebuild(transactions: Iterable[Mapping[str, Any]]) -> dict | None:
