@@ -49,15 +49,19 @@ from workers.domain.recurring import (
     BIWEEKLY,
     CADENCE_OF,
     HALF_YEARLY,
+    INTERVALS,
     MONTHLY,
     QUARTERLY,
     UNKNOWN,
     UNKNOWN_MIN_OCCURRENCES,
     WEEKLY,
     YEARLY,
+    is_active,
 )
+from workers.domain.recurring_state import build_states
 
-__all__ = ["LabeledHistory", "TruthSeries", "generate_labeled_histories", "NAMESPACE"]
+__all__ = ["Evaluation", "LabeledHistory", "TruthSeries", "evaluate", "generate_labeled_histories",
+           "NAMESPACE"]
 
 NAMESPACE = UUID("8a1f0c3e-2b4d-5e6f-9a0b-1c2d3e4f5a6b")
 DEBIT, CREDIT = "DEBIT", "CREDIT"
@@ -729,3 +733,96 @@ def generate_labeled_histories(consumers: int = 100, seed: int = 7,
                                         [a.id for a in builder.accounts.values()],
                                         builder.transactions, builder.series))
     return histories
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+#: A detected group matches a labeled series when their transaction-id sets have at least this
+#: Jaccard similarity (|A & B| / |A | B|); each series and group matches at most once, the
+#: most similar pairs first.
+MATCH_JACCARD = 0.5
+
+
+@dataclass
+class Evaluation:
+    """Counts of a detection run against the labels, per interval (see `evaluate`)."""
+
+    truth: dict[str, int] = field(default_factory=dict)  # labeled series per interval
+    predicted: dict[str, int] = field(default_factory=dict)  # detected groups per interval
+    correct: dict[str, int] = field(default_factory=dict)  # matched with the same interval
+    matched: int = 0  # matched pairs, whatever their intervals
+    same_interval: int = 0  # matched pairs with the same interval
+    active_right: int = 0  # matched pairs whose `active` equals the label
+    jaccard_sum: float = 0.0  # over matched pairs
+    missed: dict[str, int] = field(default_factory=dict)  # labeled series names not matched
+    spurious: dict[str, int] = field(default_factory=dict)  # counterparty kinds of extra groups
+
+    def scores(self, interval: str | None = None) -> tuple[float, float, float]:
+        """(precision, recall, F1) for one interval, or over all with None."""
+        def total(counts: dict[str, int]) -> int:
+            return sum(counts.values()) if interval is None else counts.get(interval, 0)
+        correct, predicted, truth = total(self.correct), total(self.predicted), total(self.truth)
+        precision = correct / predicted if predicted else 0.0
+        recall = correct / truth if truth else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        return precision, recall, f1
+
+
+def _add(counts: dict[str, int], key: str, n: int = 1) -> None:
+    counts[key] = counts.get(key, 0) + n
+
+
+def evaluate(histories: list[LabeledHistory]) -> Evaluation:
+    """Detect every history's groups through the recurring state (`build_states`) and count
+    them against the labels.
+
+    A pair counts as correct when it matches (`MATCH_JACCARD`) and has the labeled interval;
+    per-interval precision divides by the groups detected with that interval, recall by the
+    series labeled with it. `active` is judged against the history's newest transaction date.
+    """
+    result = Evaluation()
+    for history in histories:
+        newest = max((t["booking_date"] for t in history.transactions), default=None)
+        predicted = []
+        for state in build_states(history.transactions).values():
+            kind = state["counterparty"].partition(":")[0]
+            day_of = {t: item[0] for m in state["items"].values() for t, item in m.items()}
+            for group in state["groups"]:
+                last = max(day_of[t] for t in group["ids"])
+                active = is_active(group["interval"], group["next_date"], last, newest)
+                predicted.append((group["interval"], set(group["ids"]), kind, active))
+        pairs = []
+        for i, series in enumerate(history.series):
+            ids = set(series.ids)
+            for j, (_, group_ids, _, _) in enumerate(predicted):
+                common = len(ids & group_ids)
+                if common and common / len(ids | group_ids) >= MATCH_JACCARD:
+                    pairs.append((common / len(ids | group_ids), i, j))
+        pairs.sort(key=lambda p: (-p[0], p[1], p[2]))
+        series_of: dict[int, int] = {}
+        group_of: dict[int, int] = {}
+        for jaccard, i, j in pairs:
+            if i in series_of or j in group_of:
+                continue
+            series_of[i], group_of[j] = j, i
+            series, group = history.series[i], predicted[j]
+            result.matched += 1
+            result.jaccard_sum += jaccard
+            if group[0] == series.interval:
+                result.same_interval += 1
+                _add(result.correct, series.interval)
+            if group[3] == series.active:
+                result.active_right += 1
+        for i, series in enumerate(history.series):
+            _add(result.truth, series.interval)
+            if i not in series_of:
+                _add(result.missed, series.name.partition(":")[0])
+        for j, group in enumerate(predicted):
+            _add(result.predicted, group[0])
+            if j not in group_of:
+                _add(result.spurious, group[2])
+    for interval in INTERVALS:
+        result.truth.setdefault(interval, 0)
+        result.predicted.setdefault(interval, 0)
+        result.correct.setdefault(interval, 0)
+    return result

@@ -264,6 +264,17 @@ def rebuild(transactions: Iterable[Mapping[str, Any]]) -> dict | None:
     return _settle(new) if new is not None else None
 
 
+def build_states(transactions: Iterable[Mapping[str, Any]]) -> dict[str, dict]:
+    """Bucket key -> state for a consumer's transactions (those that take part), each bucket
+    built in one step: the reference the incremental states must equal."""
+    buckets: dict[str, list[Mapping[str, Any]]] = {}
+    for txn in transactions:
+        key = bucket_key(txn)
+        if key is not None:
+            buckets.setdefault(key, []).append(txn)
+    return {key: rebuild(members) for key, members in sorted(buckets.items())}  # type: ignore[misc]
+
+
 def _checked(txn: Mapping[str, Any], state: Mapping[str, Any] | None) -> tuple[str, str, str]:
     txn_id = txn.get("insights_transaction_id")
     account_id = txn.get("insights_account_id")
