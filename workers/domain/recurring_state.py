@@ -234,34 +234,53 @@ def upsert(state: Mapping[str, Any] | None, txn: Mapping[str, Any]) -> dict:
     when the transaction takes no part or belongs to another bucket (remove it from the old
     bucket instead). Returns `state` itself when nothing changed.
     """
-    txn_id, account_id, key = _checked(txn, state)
-    if state is not None:
-        current = state["items"].get(account_id, {}).get(txn_id)
-        known = state.get("category_names", {})
-        if (current == _item(txn) and state.get("brand") == _brand(txn)
-                and all(known.get(k) == v for k, v in _names(txn).items())):
-            return state  # type: ignore[return-value]
-        # Adding an item only adds category names; replacing one that had categories the
-        # new version lacks may leave a name unused.
-        old = next((m[txn_id] for m in state["items"].values() if txn_id in m), None)
-        dropped = bool(old and len(old) > 2 and set(old[2]) - set(_categories_of(txn)))
-    else:
-        dropped = False
-    new = _copy(state) if state is not None else _empty(txn, key)
-    _put(new, txn, txn_id, account_id)
-    return _settle(new, collect_names=dropped)
+    txn_id = txn.get("insights_transaction_id")
+    if not isinstance(txn_id, str):
+        raise RecurringInputError("a transaction needs insights_transaction_id")
+    return apply(state, {txn_id: txn})  # type: ignore[return-value]
+
+
+def remove(state: Mapping[str, Any] | None, txn_id: str) -> dict | None:
+    """Remove one transaction. None when the bucket became empty (delete its record); `state`
+    itself when the transaction was not in it."""
+    return apply(state, {txn_id: None})
+
+
+def apply(state: Mapping[str, Any] | None,
+          changes: Mapping[str, Mapping[str, Any] | None]) -> dict | None:
+    """Apply several changes to one bucket with a single detection.
+
+    `changes` maps a transaction id to its new version (a stored transaction of this bucket)
+    or to None to remove it; give each id its latest version (for example the last event of
+    a batch). Returns None when the bucket became empty, `state` itself when nothing changed.
+    Raises RecurringInputError like `upsert`, before anything is applied.
+    """
+    draft: _Draft | None = None
+    for txn_id, txn in changes.items():
+        current = draft.state if draft is not None else state
+        if txn is None:
+            if current is None or _find(current, txn_id) is None:
+                continue
+            draft = draft or _Draft(state)  # type: ignore[arg-type]
+            draft.drop(txn_id)
+            continue
+        found_id, account_id, key = _checked(txn, current)
+        if found_id != txn_id:
+            raise RecurringInputError(f"change for {txn_id} carries transaction {found_id}")
+        if current is not None and _unchanged(current, txn, txn_id, account_id):
+            continue
+        draft = draft or _Draft(state if state is not None else _empty(txn, key))
+        draft.put(txn, txn_id, account_id)
+    if draft is None:
+        return state  # type: ignore[return-value]
+    return _settle(draft.state, collect_names=draft.dropped_categories)
 
 
 def rebuild(transactions: Iterable[Mapping[str, Any]]) -> dict | None:
     """The state of one bucket built from its transactions in one step (all must have the
-    same bucket key); equal to upserting them one by one, at the cost of one detection."""
-    new: dict | None = None
-    for txn in transactions:
-        txn_id, account_id, key = _checked(txn, new)
-        if new is None:
-            new = _empty(txn, key)
-        _put(new, txn, txn_id, account_id)
-    return _settle(new) if new is not None else None
+    same bucket key; a repeated id keeps its last version); equal to upserting them one by
+    one, at the cost of one detection."""
+    return apply(None, {txn["insights_transaction_id"]: txn for txn in transactions})
 
 
 def build_states(transactions: Iterable[Mapping[str, Any]]) -> dict[str, dict]:
@@ -273,6 +292,73 @@ def build_states(transactions: Iterable[Mapping[str, Any]]) -> dict[str, dict]:
         if key is not None:
             buckets.setdefault(key, []).append(txn)
     return {key: rebuild(members) for key, members in sorted(buckets.items())}  # type: ignore[misc]
+
+
+def prune(state: Mapping[str, Any] | None, cutoff_day: str) -> dict | None:
+    """Remove the transactions dated before `cutoff_day` (ISO). None when nothing is left;
+    `state` itself when nothing was older."""
+    if state is None:
+        return None
+    return apply(state, {txn_id: None for _, txn_id, item in items(state) if item[0] < cutoff_day})
+
+
+class _Draft:
+    """A changed copy of a state under construction: the item dicts of `state` are shared
+    until an account's members change, then copied once."""
+
+    def __init__(self, state: Mapping[str, Any]) -> None:
+        self.state = dict(state)
+        self.state["items"] = dict(state["items"])
+        self._copied: set[str] = set()
+        self.dropped_categories = False
+
+    def _members(self, account_id: str) -> dict[str, list]:
+        members = self.state["items"].get(account_id, {})
+        if account_id not in self._copied:
+            members = dict(members)
+            self.state["items"][account_id] = members
+            self._copied.add(account_id)
+        return members
+
+    def _take(self, txn_id: str) -> list | None:
+        for account_id, members in self.state["items"].items():
+            if txn_id in members:
+                return self._members(account_id).pop(txn_id)
+        return None
+
+    def drop(self, txn_id: str) -> None:
+        item = self._take(txn_id)
+        self.dropped_categories |= item is not None and len(item) > 2
+
+    def put(self, txn: Mapping[str, Any], txn_id: str, account_id: str) -> None:
+        item = _item(txn)
+        old = self._take(txn_id)
+        # Only categories the new version lacks may leave a name unused.
+        if old is not None and len(old) > 2:
+            self.dropped_categories |= not set(old[2]) <= set(item[2] if len(item) > 2 else ())
+        self._members(account_id)[txn_id] = item
+        brand = _brand(txn)
+        if brand is not None:
+            self.state["brand"] = brand
+        names = _names(txn)
+        if names:
+            self.state["category_names"] = {**self.state.get("category_names", {}), **names}
+
+
+def _find(state: Mapping[str, Any], txn_id: str) -> list | None:
+    for members in state["items"].values():
+        item = members.get(txn_id)
+        if item is not None:
+            return item
+    return None
+
+
+def _unchanged(state: Mapping[str, Any], txn: Mapping[str, Any], txn_id: str,
+               account_id: str) -> bool:
+    known = state.get("category_names", {})
+    return (state["items"].get(account_id, {}).get(txn_id) == _item(txn)
+            and state.get("brand") == _brand(txn)
+            and all(known.get(k) == v for k, v in _names(txn).items()))
 
 
 def _checked(txn: Mapping[str, Any], state: Mapping[str, Any] | None) -> tuple[str, str, str]:
@@ -302,58 +388,11 @@ def _names(txn: Mapping[str, Any]) -> dict[str, str]:
             if isinstance(c, Mapping) and c.get("id") and isinstance(c.get("name"), str)}
 
 
-def _put(state: dict, txn: Mapping[str, Any], txn_id: str, account_id: str) -> None:
-    """Place the transaction's item (state's item dicts are replaced, never changed)."""
-    for other, members in state["items"].items():
-        if other != account_id and txn_id in members:
-            state["items"][other] = {k: v for k, v in members.items() if k != txn_id}
-    state["items"][account_id] = {**state["items"].get(account_id, {}), txn_id: _item(txn)}
-    brand = _brand(txn)
-    if brand is not None:
-        state["brand"] = brand
-    names = _names(txn)
-    if names:
-        state["category_names"] = {**state.get("category_names", {}), **names}
-
-
-def remove(state: Mapping[str, Any] | None, txn_id: str) -> dict | None:
-    """Remove one transaction. None when the bucket became empty (delete its record); `state`
-    itself when the transaction was not in it."""
-    if state is None:
-        return None
-    for account_id, members in state["items"].items():
-        if txn_id in members:
-            new = _copy(state)
-            new["items"][account_id] = {k: v for k, v in members.items() if k != txn_id}
-            return _settle(new)
-    return state  # type: ignore[return-value]
-
-
-def prune(state: Mapping[str, Any] | None, cutoff_day: str) -> dict | None:
-    """Remove the transactions dated before `cutoff_day` (ISO). None when nothing is left;
-    `state` itself when nothing was older."""
-    if state is None:
-        return None
-    if all(item[0] >= cutoff_day for _, _, item in items(state)):
-        return state  # type: ignore[return-value]
-    new = _copy(state)
-    new["items"] = {account_id: {k: v for k, v in members.items() if v[0] >= cutoff_day}
-                    for account_id, members in state["items"].items()}
-    return _settle(new)
-
-
 def _brand(txn: Mapping[str, Any]) -> dict | None:
     brand = txn.get("brand")
     if not isinstance(brand, Mapping) or not brand.get("id"):
         return None
     return {k: brand[k] for k in ("id", "name", "url") if brand.get(k) is not None}
-
-
-def _copy(state: Mapping[str, Any]) -> dict:
-    """A copy that can be changed without touching `state` (items are shared, never mutated)."""
-    new = dict(state)
-    new["items"] = dict(state["items"])
-    return new
 
 
 def _settle(state: dict, collect_names: bool = True) -> dict | None:
