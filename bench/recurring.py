@@ -67,7 +67,7 @@ from workers.recurring_data import (  # noqa: E402
 
 END_DATE = date(2024, 12, 31)
 #: (months, activity) giving about 100 and about 2,000 stored transactions per consumer.
-SIZES = {100: (4, 0.2), 2000: (14, 3.6)}
+SIZES = {100: (4, 0.2), 2000: (14, 5.0)}
 COST_CONSUMERS = 4
 
 

@@ -21,6 +21,8 @@ from workers.domain.recurring_state import (
     apply,
     bucket_key,
     build_states,
+    categories_of_item,
+    category_set_key,
     counterparty,
     groups,
     item_index,
@@ -129,8 +131,13 @@ def test_upsert_builds_the_documented_layout():
     assert state["key"] == bucket_key(months(1, brand=NETFLIX)[0])
     assert (state["type"], state["currency"]) == ("DEBIT", "EUR")
     assert state["counterparty"] == "brand:brand-netflix"
+    key = category_set_key(["cat-streaming", "cat-fun"])
+    assert len(key) == 12
     assert state["items"] == {"acc-1": {
-        f"t{i:02d}": [f"2024-0{i + 1}-05", 1599, ["cat-streaming", "cat-fun"]] for i in range(4)}}
+        f"t{i:02d}": [f"2024-0{i + 1}-05", 1599, key] for i in range(4)}}
+    assert state["category_sets"] == {key: ["cat-streaming", "cat-fun"]}
+    assert categories_of_item(state, state["items"]["acc-1"]["t00"]) == ["cat-streaming",
+                                                                         "cat-fun"]
     assert state["category_names"] == {"cat-fun": "Entertainment",
                                        "cat-streaming": "TV streaming subscriptions"}
     assert state["brand"] == NETFLIX
@@ -187,17 +194,22 @@ def test_remove_and_prune():
     assert prune(None, "2024-01-01") is None
 
 
-def test_category_names_follow_the_items_that_use_them():
+def test_category_sets_and_names_follow_the_items_that_use_them():
     state = rebuild(months(3, categories=[STREAMING]))
-    state = upsert(state, txn("extra", "2024-04-05", categories=[ENTERTAINMENT]))
+    state = upsert(state, txn("extra", "2024-04-05", categories=[ENTERTAINMENT, STREAMING]))
     assert set(state["category_names"]) == {"cat-streaming", "cat-fun"}
+    assert len(state["category_sets"]) == 2
     state = remove(state, "extra")
     assert set(state["category_names"]) == {"cat-streaming"}
+    assert list(state["category_sets"].values()) == [["cat-streaming"]]
     uncategorized = upsert(state, {**months(3)[0]})
     assert set(uncategorized["category_names"]) == {"cat-streaming"}  # still used by t01, t02
     for t in months(3)[1:]:
         uncategorized = upsert(uncategorized, t)
-    assert "category_names" not in uncategorized
+    assert "category_names" not in uncategorized and "category_sets" not in uncategorized
+    recategorized = upsert(state, {**months(3)[0], "categories": [ENTERTAINMENT]})
+    assert sorted(map(sorted, recategorized["category_sets"].values())) == [
+        ["cat-fun"], ["cat-streaming"]]
 
 
 def test_wrong_input_is_refused_with_a_clear_error_and_the_state_untouched():
@@ -314,6 +326,7 @@ def test_replaying_changes_changes_nothing(ops, start):
 def test_module_exposes_a_small_api():
     public = {name for name in vars(rs) if not name.startswith("_")
               and callable(getattr(rs, name)) and getattr(rs, name).__module__ == rs.__name__}
-    assert public == {"apply", "bucket_key", "build_states", "counterparty", "groups",
-                      "item_index", "items", "prune", "rebuild", "remove", "size",
-                      "takes_part", "upsert", "RecurringInputError"}
+    assert public == {"apply", "bucket_key", "build_states", "categories_of_item",
+                      "category_set_key", "counterparty", "groups", "item_index", "items",
+                      "prune", "rebuild", "remove", "size", "takes_part", "upsert",
+                      "RecurringInputError"}

@@ -121,11 +121,16 @@ UNKNOWN_MIN_OCCURRENCES = 4
 UNKNOWN_MIN_GAP = 5
 UNKNOWN_MAX_GAP = 400
 #: Buckets with more occurrences than this are busy (`_detect_busy`): more than a monthly
-#: series over the retention window and two dozen other payments. A weekly series (up to 58
-#: occurrences in 400 days) is then found among equal amounts.
-BUSY_ITEMS = 32
-#: In a busy bucket, the share of similar amounts a group of equal amounts must make up.
+#: series over the retention window with a few one-off payments.
+BUSY_ITEMS = 16
+#: In a busy bucket, the share of similar amounts a group of equal amounts must make up. An
+#: amount cluster is tried when it has at least TIGHT_MIN occurrences within TIGHT_RANGE
+#: (about 35 %) and is at least half of the occurrences within PURITY_BAND of its amounts:
+#: a variable payment that dominates its amount range, not the sparse tail of a shop's
+#: purchases.
 BUSY_SHARE = 0.25
+TIGHT_MIN = 6
+TIGHT_RANGE = 0.3
 #: Series taken from one candidate set at most (a bound on the work per bucket).
 MAX_SERIES_PER_SET = 8
 
@@ -163,6 +168,7 @@ class Series:
 # month, amount, id, log amount); tuples keep the inner loops on CPython's fast paths.
 _O, _MI, _DOM, _LP, _LC, _LN, _AMOUNT, _ID, _LOG = range(9)
 _ORDER = itemgetter(_O, _ID)
+_BY_AMOUNT = itemgetter(_LOG, _O, _ID)
 
 
 @lru_cache(maxsize=65536)
@@ -560,15 +566,14 @@ def _peel(items: list[tuple], bucket: _Bucket, found: list[_Fit]) -> list[tuple]
     return items
 
 
-def _amount_clusters(items: list[tuple]) -> list[list[tuple]]:
-    ordered = sorted(items, key=lambda item: (item[_LOG], item[_O], item[_ID]))
+def _amount_clusters(ordered: list[tuple], key: int = _LOG) -> list[list[tuple]]:
+    """Runs of `ordered` (sorted by the log amount at index `key`) whose neighbours are at
+    most AMOUNT_GAP apart."""
     clusters: list[list[tuple]] = [[ordered[0]]]
     for previous, item in pairwise(ordered):
-        if item[_LOG] - previous[_LOG] > AMOUNT_GAP:
+        if item[key] - previous[key] > AMOUNT_GAP:
             clusters.append([])
         clusters[-1].append(item)
-    for cluster in clusters:
-        cluster.sort(key=_ORDER)
     return clusters
 
 
@@ -621,14 +626,17 @@ def detect_series(occurrences: Iterable[tuple[str, str, int]]) -> list[Series]:
     Deterministic: the result depends only on the set of occurrences, not on their order.
     Series are ordered by their first occurrence; an occurrence belongs to at most one.
     """
-    items = _items(occurrences)
-    if len(items) < 2:
+    occurrences = list(occurrences)
+    if len(occurrences) < 2:
         return []
     found: list[_Fit] = []
-    bucket = _Bucket(items, [item[_O] for item in items], set())
-    if len(items) > BUSY_ITEMS:
-        _detect_busy(bucket, found)
+    if len(occurrences) > BUSY_ITEMS:
+        bucket = _detect_busy(occurrences, found)
+        if bucket is None:
+            return []
     else:
+        items = _items(occurrences)
+        bucket = _Bucket(items, [item[_O] for item in items], set())
         _detect_quiet(bucket, found)
     return [
         Series(fit.interval, tuple(item[_ID] for item in fit.members),
@@ -641,10 +649,11 @@ def _detect_quiet(bucket: _Bucket, found: list[_Fit]) -> None:
     """The whole bucket, then amount clusters, then equal amounts (the module docstring)."""
     rest = _peel(bucket.items, bucket, found)
     if len(rest) >= 2:
-        clusters = _amount_clusters(rest)
+        clusters = _amount_clusters(sorted(rest, key=_BY_AMOUNT))
         if len(clusters) > 1:
             rest = []
             for cluster in clusters:
+                cluster.sort(key=_ORDER)
                 rest.extend(_peel(cluster, bucket, found) if len(cluster) >= 2 else cluster)
             rest.sort(key=_ORDER)
         for group in _same_amounts(rest):
@@ -652,30 +661,59 @@ def _detect_quiet(bucket: _Bucket, found: list[_Fit]) -> None:
                 _peel(group, bucket, found)
 
 
-def _detect_busy(bucket: _Bucket, found: list[_Fit]) -> None:
-    """A busy bucket (a shop, a café): only groups of equal amounts that stand out.
+def _detect_busy(occurrences: list[tuple[str, str, int]], found: list[_Fit]) -> _Bucket | None:
+    """A busy bucket (a shop, a café, or a weekly series): tight amount clusters and groups
+    of equal amounts that stand out. Returns the bucket context, or None when no candidate
+    set exists (then nothing was fitted, and no date was even parsed).
 
-    Among many payments of varying amounts, a fixed price is what a recurring payment has
-    and a purchase has not. A group is fitted when it is at least `BUSY_SHARE` of the
-    bucket's occurrences within `PURITY_BAND` of its amount, or, with at most
-    `SMALL_SERIES` occurrences, when no other amount of the bucket repeats (`_pure` decides
-    the details). Price changes are joined by `_merge` afterwards.
+    Among many payments of varying amounts, a stable price is what a recurring payment has
+    and a purchase has not. An amount cluster (`_amount_clusters`) is fitted when its amounts
+    lie within `TIGHT_RANGE` of each other; a group of equal amounts when it is at least
+    `BUSY_SHARE` of the bucket's occurrences within `PURITY_BAND` of its amount, or, with at
+    most `SMALL_SERIES` occurrences, when no other amount of the bucket repeats (`_pure`
+    decides the details). A variable bill with many other payments to the same counterparty
+    is therefore not found. Price changes are joined by `_merge` afterwards.
     """
+    log = math.log
+    # Light entries first, in amount order: most busy buckets have no candidate at all.
+    ordered = sorted((log(amount), amount, txn_id) for txn_id, _, amount in occurrences)
+    logs = [entry[0] for entry in ordered]
+
+    def logs_within(low: float, high: float) -> int:
+        return bisect_right(logs, high + PURITY_BAND) - bisect_left(logs, low - PURITY_BAND)
+
+    def share(low: float, high: float, size: int) -> bool:
+        return size >= BUSY_SHARE * logs_within(low, high)
+
+    tight = [cluster for cluster in _amount_clusters(ordered, key=0)
+             if len(cluster) >= TIGHT_MIN and cluster[-1][0] - cluster[0][0] <= TIGHT_RANGE
+             and 2 * len(cluster) >= logs_within(cluster[0][0], cluster[-1][0])]
+    counts: dict[int, int] = {}
+    for entry in ordered:
+        counts[entry[1]] = counts.get(entry[1], 0) + 1
+    repeated = [amount for amount, count in counts.items() if count >= 2]
+    if not tight and not any(
+            (counts[a] <= SMALL_SERIES and len(repeated) == 1)
+            or (counts[a] > SMALL_SERIES and share(log(a), log(a), counts[a])) for a in repeated):
+        return None
+    items = _items(occurrences)
+    bucket = _Bucket(items, [item[_O] for item in items], set())
+    full = {item[_ID]: item for item in items}
+    for cluster in tight:
+        _peel(sorted((full[entry[2]] for entry in cluster), key=_ORDER), bucket, found)
     by_amount: dict[int, list[tuple]] = {}
-    for item in bucket.items:
-        by_amount.setdefault(item[_AMOUNT], []).append(item)
+    for item in items:
+        if item[_ID] not in bucket.claimed:
+            by_amount.setdefault(item[_AMOUNT], []).append(item)
     groups = [group for group in by_amount.values() if len(group) >= 2]
-    logs = sorted(item[_LOG] for item in bucket.items)
     for group in sorted(groups, key=lambda g: g[0][_AMOUNT]):
-        size, log_amount = len(group), group[0][_LOG]
-        similar = (bisect_right(logs, log_amount + PURITY_BAND)
-                   - bisect_left(logs, log_amount - PURITY_BAND))
-        if size <= SMALL_SERIES:
+        if len(group) <= SMALL_SERIES:
             if len(groups) > 1:
                 continue
-        elif size < BUSY_SHARE * similar:
+        elif not share(group[0][_LOG], group[0][_LOG], len(group)):
             continue
         _peel(group, bucket, found)
+    return bucket
 
 
 def grace_days(interval: str, next_date: str, last_date: str) -> int:

@@ -58,7 +58,7 @@ from workers.domain.availability import (
 )
 from workers.domain.categorized_report import Timeframe, check_availability
 from workers.domain.recurring import INTERVALS, is_active
-from workers.domain.recurring_state import item_index
+from workers.domain.recurring_state import categories_of_item, item_index
 
 REPORT_TYPE = "RECURRING_TRANSACTIONS"
 
@@ -80,14 +80,14 @@ def _mean(values: list[int]) -> int:
     return quotient if total >= 0 else -quotient
 
 
-def _categories(listed: list[list], names: Mapping[str, str]) -> list[dict[str, str]]:
+def _categories(state: Mapping[str, Any], listed: list[list]) -> list[dict[str, str]]:
     """Categories every listed item has, in the newest item's order."""
-    common = None
+    names = state.get("category_names", {})
+    common: set[str] | None = None
     for item in listed:
-        ids = set(item[2]) if len(item) > 2 else set()
+        ids = set(categories_of_item(state, item))
         common = ids if common is None else common & ids
-    newest = listed[-1]
-    ordered = newest[2] if len(newest) > 2 else []
+    ordered = categories_of_item(state, listed[-1])
     return [{"id": c, "name": names[c]} for c in ordered if c in (common or ()) and c in names]
 
 
@@ -97,7 +97,6 @@ def _groups_of(state: Mapping[str, Any], visible: set[str], first: str, last: st
     members = item_index(state)
     sign = -1 if state["type"] == "DEBIT" else 1
     currency = state["currency"]
-    names = state.get("category_names", {})
     for group in state.get("groups", ()):
         listed = []
         for txn_id in group["ids"]:
@@ -117,7 +116,7 @@ def _groups_of(state: Mapping[str, Any], visible: set[str], first: str, last: st
             "latest_day": max(days),
             "average_amount": {"amount": average, "currency": currency},
             "transaction_ids": [txn_id for _, txn_id, _ in listed],
-            "categories": _categories([item for _, _, item in listed], names),
+            "categories": _categories(state, [item for _, _, item in listed]),
         }
         if "brand" in state:
             out["brand"] = dict(state["brand"])

@@ -14,24 +14,28 @@ State layout (docs/recurring.md, "State")::
      "key": "D.EUR.iban.5f0c2a9e1b7d4c36",         # bucket_key of every member
      "type": "DEBIT", "currency": "EUR",
      "counterparty": "iban:DE89370400440532013000", # what the key was derived from (readable)
-     "items": {"<account id>": {"<transaction id>": ["2024-03-01", 1599, ["<category id>"]]}},
-     "category_names": {"<category id>": "Streaming"},    # only when items have categories
+     "items": {"<account id>": {"<transaction id>": ["2024-03-01", 1599, "3f9c0a7d51e2"]}},
+     "category_sets": {"3f9c0a7d51e2": ["<category id>", ...]},  # only when items have
+     "category_names": {"<category id>": "Streaming"},           # categories
      "brand": {"id": "...", "name": "...", "url": "..."},  # only for brand buckets
      "groups": [{"interval": "MONTHLY", "ids": ["..."], "next_date": "2024-04-01",
                  "confidence": 0.93}],
      "trimmed": true}                                     # only once the cap evicted items
 
-An item is `[day, amount]` or `[day, amount, [category ids, main first]]`, the amount in minor
-units without sign (the bucket's `type` gives the direction). `groups` are derived from the
-items by `workers.domain.recurring.detect_series` and stored so that a report only reads them.
+An item is `[day, amount]` or `[day, amount, category set key]`, the amount in minor units
+without sign (the bucket's `type` gives the direction). A transaction's category ids (main
+first) are stored once per bucket under a key derived from them (`category_set_key`), since
+a shop's transactions mostly share their categories; that halves the state of a categorized
+busy bucket. `groups` are derived from the items by `workers.domain.recurring.detect_series`
+and stored so that a report only reads them.
 
 Idempotence: membership is keyed by transaction id and nothing is counted per event, so
 applying a change twice, or replaying any stretch of changes, leaves the state equal; the
 groups depend only on the set of items, not on the order they came in. Functions never mutate
 their input: they return a new dict, or the same object when nothing changed (the wiring can
 skip the write then). Accounts and transaction ids are kept sorted, so equal states are equal
-as JSON bytes too. `brand` and `category_names` take the values of the latest upsert that
-carried them; enrichment derives those ids from the names (UUIDv5), so an id keeps its name,
+as JSON bytes too. Category sets and names nobody uses any more are dropped. `brand` and
+`category_names` take the values of the latest upsert that carried them; enrichment derives those ids from the names (UUIDv5), so an id keeps its name,
 and the groups never depend on them.
 
 Bounds: `prune` removes items dated before the retention cutoff (the wiring passes the
@@ -215,12 +219,38 @@ def _categories_of(txn: Mapping[str, Any]) -> list[str]:
             if isinstance(c, Mapping) and isinstance(c.get("id"), str) and c["id"]]
 
 
+def category_set_key(category_ids: list[str]) -> str:
+    """The key under which a list of category ids is stored in `category_sets`: 12 hex
+    digits of a BLAKE2b digest of the ids in order (a collision within one bucket is
+    astronomically unlikely)."""
+    return hashlib.blake2b("\x1f".join(category_ids).encode(), digest_size=6).hexdigest()
+
+
+def categories_of_item(state: Mapping[str, Any], item: list) -> list[str]:
+    """The category ids of a stored item, main first (empty when it has none)."""
+    return state["category_sets"][item[2]] if len(item) > 2 else []
+
+
 def _item(txn: Mapping[str, Any]) -> list:
     item: list = [_day(txn), txn["amount"]["amount"]]
     categories = _categories_of(txn)
     if categories:
-        item.append(categories)
+        item.append(category_set_key(categories))
     return item
+
+
+def _collect_categories(state: dict, members_of: Mapping[str, Mapping[str, list]]) -> None:
+    """Drop category sets no item uses and names no set uses."""
+    used = {item[2] for members in members_of.values() for item in members.values()
+            if len(item) > 2}
+    sets = {k: v for k, v in state.get("category_sets", {}).items() if k in used}
+    ids = {c for ids in sets.values() for c in ids}
+    names = {k: v for k, v in state.get("category_names", {}).items() if k in ids}
+    for field, value in (("category_sets", sets), ("category_names", names)):
+        if value:
+            state[field] = value
+        else:
+            state.pop(field, None)
 
 
 def _label(party: tuple[str, str]) -> str:
@@ -273,7 +303,7 @@ def apply(state: Mapping[str, Any] | None,
         draft.put(txn, txn_id, account_id)
     if draft is None:
         return state  # type: ignore[return-value]
-    return _settle(draft.state, collect_names=draft.dropped_categories)
+    return _settle(draft.state, draft.dropped_categories, draft.touched)
 
 
 def rebuild(transactions: Iterable[Mapping[str, Any]]) -> dict | None:
@@ -309,15 +339,15 @@ class _Draft:
     def __init__(self, state: Mapping[str, Any]) -> None:
         self.state = dict(state)
         self.state["items"] = dict(state["items"])
-        self._copied: set[str] = set()
+        self.touched: set[str] = set()  # accounts whose members were copied and changed
         self.dropped_categories = False
 
     def _members(self, account_id: str) -> dict[str, list]:
         members = self.state["items"].get(account_id, {})
-        if account_id not in self._copied:
+        if account_id not in self.touched:
             members = dict(members)
             self.state["items"][account_id] = members
-            self._copied.add(account_id)
+            self.touched.add(account_id)
         return members
 
     def _take(self, txn_id: str) -> list | None:
@@ -335,11 +365,15 @@ class _Draft:
         old = self._take(txn_id)
         # Only categories the new version lacks may leave a name unused.
         if old is not None and len(old) > 2:
-            self.dropped_categories |= not set(old[2]) <= set(item[2] if len(item) > 2 else ())
+            self.dropped_categories |= len(item) < 3 or old[2] != item[2]
         self._members(account_id)[txn_id] = item
         brand = _brand(txn)
         if brand is not None:
             self.state["brand"] = brand
+        categories = _categories_of(txn)
+        if categories and item[2] not in self.state.get("category_sets", {}):
+            self.state["category_sets"] = {**self.state.get("category_sets", {}),
+                                           item[2]: categories}
         names = _names(txn)
         if names:
             self.state["category_names"] = {**self.state.get("category_names", {}), **names}
@@ -395,12 +429,14 @@ def _brand(txn: Mapping[str, Any]) -> dict | None:
     return {k: brand[k] for k in ("id", "name", "url") if brand.get(k) is not None}
 
 
-def _settle(state: dict, collect_names: bool = True) -> dict | None:
+def _settle(state: dict, collect_names: bool = True,
+            touched: set[str] | None = None) -> dict | None:
     """Drop empty accounts, apply the cap, forget unused category names (when items were
     replaced or removed), recompute groups."""
     # Sorted accounts and ids: equal states are equal as JSON bytes too, whatever the order
-    # of the changes that built them.
-    members_of = {a: dict(sorted(m.items())) for a, m in sorted(state["items"].items()) if m}
+    # of the changes that built them. Members of untouched accounts are sorted already.
+    members_of = {a: dict(sorted(m.items())) if touched is None or a in touched else m
+                  for a, m in sorted(state["items"].items()) if m}
     count = sum(map(len, members_of.values()))
     if count == 0:
         return None
@@ -413,14 +449,11 @@ def _settle(state: dict, collect_names: bool = True) -> dict | None:
         members_of = {a: m for a, m in members_of.items() if m}
         state["trimmed"] = collect_names = True
     state["items"] = members_of
-    if "category_names" in state and collect_names:
-        used = {c for members in members_of.values() for item in members.values()
-                if len(item) > 2 for c in item[2]}
-        names = {k: v for k, v in sorted(state["category_names"].items()) if k in used}
-        if names:
-            state["category_names"] = names
-        else:
-            del state["category_names"]
+    if collect_names:
+        _collect_categories(state, members_of)
+    for field in ("category_sets", "category_names"):  # small; sorted for equal bytes
+        if field in state:
+            state[field] = dict(sorted(state[field].items()))
     occurrences = [(txn_id, item[0], item[1]) for members in members_of.values()
                    for txn_id, item in members.items()]
     state["groups"] = [
