@@ -47,10 +47,11 @@ from __future__ import annotations
 import calendar
 import math
 from bisect import bisect_left, bisect_right
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import pairwise
 from operator import itemgetter
 from typing import NamedTuple
@@ -124,10 +125,9 @@ UNKNOWN_MAX_GAP = 400
 #: series over the retention window with a few one-off payments.
 BUSY_ITEMS = 16
 #: In a busy bucket, the share of similar amounts a group of equal amounts must make up. An
-#: amount cluster is tried when it has at least TIGHT_MIN occurrences within TIGHT_RANGE
-#: (about 35 %) and is at least half of the occurrences within PURITY_BAND of its amounts:
-#: a variable payment that dominates its amount range, not the sparse tail of a shop's
-#: purchases.
+#: amount cluster is tried when it holds at least half of the bucket, at least TIGHT_MIN
+#: occurrences, within TIGHT_RANGE (about 35 %) of each other: a weekly or biweekly payment
+#: of varying amount in a bucket of its own, not the sparse tail of a shop's purchases.
 BUSY_SHARE = 0.25
 TIGHT_MIN = 6
 TIGHT_RANGE = 0.3
@@ -169,6 +169,7 @@ class Series:
 _O, _MI, _DOM, _LP, _LC, _LN, _AMOUNT, _ID, _LOG = range(9)
 _ORDER = itemgetter(_O, _ID)
 _BY_AMOUNT = itemgetter(_LOG, _O, _ID)
+_AMOUNT_THEN_ID = itemgetter(2, 0)  # on (id, day, amount) occurrences
 
 
 @lru_cache(maxsize=65536)
@@ -226,13 +227,24 @@ def _densest(phases: list[float], width: float, period: float) -> float:
 # --- fitting -------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class _Bucket:
-    """Every occurrence of the bucket in date order, the context every fit is judged in."""
+    """Every occurrence of the bucket in date order, the context every fit is judged in.
 
-    items: list[tuple]
-    ordinals: list[int]
-    claimed: set[str]  # ids taken by accepted series
+    Parsed on first use: a busy bucket's candidate sets usually fail before a fit asks for
+    its context.
+    """
+
+    def __init__(self, occurrences: list[tuple[str, str, int]]) -> None:
+        self._occurrences = occurrences
+        self.claimed: set[str] = set()  # ids taken by accepted series
+
+    @cached_property
+    def items(self) -> list[tuple]:
+        return _items(self._occurrences)
+
+    @cached_property
+    def ordinals(self) -> list[int]:
+        return [item[_O] for item in self.items]
 
 
 def _fit(items: list[tuple], cadence: Cadence, bucket: _Bucket) -> _Fit | None:
@@ -279,13 +291,19 @@ def _pick(candidates: dict[int, list[tuple[int, tuple]]]) -> tuple[list[int], li
     the one within `CONTINUITY` of the previous pick's amount, then the closest in amount. So a
     chain stays on one of two plans charged the same day, and still follows a price change.
     Timing decides first, so the amounts of the picks are not selected to look stable."""
-    logs = [item[_LOG] for entries in candidates.values() for _, item in entries]
-    previous = _median(logs)
+    previous: float | None = None  # before the first pick: the median of all candidates
     periods, members, offsets = [], [], []
     for k in sorted(candidates):
-        offset, item = min(candidates[k], key=lambda e: (abs(e[0]),
-                                                         abs(e[1][_LOG] - previous) > CONTINUITY,
-                                                         abs(e[1][_LOG] - previous), e[1][_ID]))
+        entries = candidates[k]
+        if len(entries) == 1:
+            offset, item = entries[0]
+        else:
+            if previous is None:
+                previous = _median([item[_LOG] for group in candidates.values()
+                                    for _, item in group])
+            offset, item = min(entries, key=lambda e: (abs(e[0]),
+                                                       abs(e[1][_LOG] - previous) > CONTINUITY,
+                                                       abs(e[1][_LOG] - previous), e[1][_ID]))
         periods.append(k)
         members.append(item)
         offsets.append(offset)
@@ -324,20 +342,22 @@ def _chance(bucket: _Bucket, members: list[tuple], periods: int, window: int,
     series' periods by chance, over all the phases a grid could have.
 
     Those occurrences (not taken by a series; with exactly the series' amount when all its
-    amounts are equal, else within `PURITY_BAND` of them) are spread evenly over the bucket's time range; a period's window of `window` days then
-    holds one with probability p, and the binomial tail gives P(at least len(members) of
-    `periods` windows hit).
+    amounts are equal, else within `PURITY_BAND` of them) are taken as spread evenly over the
+    bucket's time range; a period's window of `window` days then holds one with probability
+    p, and the binomial tail gives P(at least len(members) of `periods` windows hit).
     """
     ids = {item[_ID] for item in members}
+    claimed = bucket.claimed
     amounts = {item[_AMOUNT] for item in members}
     if len(amounts) == 1:
-        similar = amounts.__contains__
+        amount = members[0][_AMOUNT]
+        others = sum(1 for item in bucket.items if item[_AMOUNT] == amount
+                     and item[_ID] not in ids and item[_ID] not in claimed)
     else:
         low = min(item[_LOG] for item in members) - PURITY_BAND
         high = max(item[_LOG] for item in members) + PURITY_BAND
-        similar = lambda amount: low <= math.log(amount) <= high  # noqa: E731
-    others = sum(1 for item in bucket.items if similar(item[_AMOUNT])
-                 and item[_ID] not in ids and item[_ID] not in bucket.claimed)
+        others = sum(1 for item in bucket.items if low <= item[_LOG] <= high
+                     and item[_ID] not in ids and item[_ID] not in claimed)
     if not others:
         return 0.0
     days = bucket.ordinals[-1] - bucket.ordinals[0] + 1
@@ -566,12 +586,12 @@ def _peel(items: list[tuple], bucket: _Bucket, found: list[_Fit]) -> list[tuple]
     return items
 
 
-def _amount_clusters(ordered: list[tuple], key: int = _LOG) -> list[list[tuple]]:
-    """Runs of `ordered` (sorted by the log amount at index `key`) whose neighbours are at
-    most AMOUNT_GAP apart."""
+def _amount_clusters(ordered: list[tuple]) -> list[list[tuple]]:
+    """Runs of `ordered` (items sorted by amount) whose neighbours are at most AMOUNT_GAP
+    apart."""
     clusters: list[list[tuple]] = [[ordered[0]]]
     for previous, item in pairwise(ordered):
-        if item[key] - previous[key] > AMOUNT_GAP:
+        if item[_LOG] - previous[_LOG] > AMOUNT_GAP:
             clusters.append([])
         clusters[-1].append(item)
     return clusters
@@ -635,8 +655,7 @@ def detect_series(occurrences: Iterable[tuple[str, str, int]]) -> list[Series]:
         if bucket is None:
             return []
     else:
-        items = _items(occurrences)
-        bucket = _Bucket(items, [item[_O] for item in items], set())
+        bucket = _Bucket(occurrences)
         _detect_quiet(bucket, found)
     return [
         Series(fit.interval, tuple(item[_ID] for item in fit.members),
@@ -667,52 +686,50 @@ def _detect_busy(occurrences: list[tuple[str, str, int]], found: list[_Fit]) -> 
     set exists (then nothing was fitted, and no date was even parsed).
 
     Among many payments of varying amounts, a stable price is what a recurring payment has
-    and a purchase has not. An amount cluster (`_amount_clusters`) is fitted when its amounts
-    lie within `TIGHT_RANGE` of each other; a group of equal amounts when it is at least
-    `BUSY_SHARE` of the bucket's occurrences within `PURITY_BAND` of its amount, or, with at
-    most `SMALL_SERIES` occurrences, when no other amount of the bucket repeats (`_pure`
-    decides the details). A variable bill with many other payments to the same counterparty
-    is therefore not found. Price changes are joined by `_merge` afterwards.
+    and a purchase has not. An amount cluster (neighbours at most `AMOUNT_GAP` apart) is
+    fitted when it holds half of the bucket within `TIGHT_RANGE`; a group of equal amounts
+    when it is at least `BUSY_SHARE` of the bucket's occurrences within `PURITY_BAND` of its
+    amount, or, with at most `SMALL_SERIES` occurrences, when no other amount of the bucket
+    repeats (`_pure` decides the details). A variable payment among many other payments to
+    the same counterparty is therefore not found. Price changes are joined by `_merge`.
     """
-    log = math.log
-    # Light entries first, in amount order: most busy buckets have no candidate at all.
-    ordered = sorted((log(amount), amount, txn_id) for txn_id, _, amount in occurrences)
-    logs = [entry[0] for entry in ordered]
+    # Amount order and plain integer ratios first: most busy buckets have no candidate at
+    # all, and then no date is parsed and no logarithm taken.
+    ordered = sorted(occurrences, key=_AMOUNT_THEN_ID)
+    amounts = [entry[2] for entry in ordered]
+    band, gap, tight_range = math.exp(PURITY_BAND), math.exp(AMOUNT_GAP), math.exp(TIGHT_RANGE)
 
-    def logs_within(low: float, high: float) -> int:
-        return bisect_right(logs, high + PURITY_BAND) - bisect_left(logs, low - PURITY_BAND)
+    def within(low: int, high: int) -> int:
+        return bisect_right(amounts, high * band) - bisect_left(amounts, low / band)
 
-    def share(low: float, high: float, size: int) -> bool:
-        return size >= BUSY_SHARE * logs_within(low, high)
-
-    tight = [cluster for cluster in _amount_clusters(ordered, key=0)
-             if len(cluster) >= TIGHT_MIN and cluster[-1][0] - cluster[0][0] <= TIGHT_RANGE
-             and 2 * len(cluster) >= logs_within(cluster[0][0], cluster[-1][0])]
-    counts: dict[int, int] = {}
-    for entry in ordered:
-        counts[entry[1]] = counts.get(entry[1], 0) + 1
+    bounds = [0, *(i for i in range(1, len(amounts)) if amounts[i] > amounts[i - 1] * gap),
+              len(amounts)]
+    tight = [ordered[start:stop] for start, stop in pairwise(bounds)
+             if 2 * (stop - start) >= len(amounts) and stop - start >= TIGHT_MIN
+             and amounts[stop - 1] <= amounts[start] * tight_range]
+    counts = Counter(amounts)
     repeated = [amount for amount, count in counts.items() if count >= 2]
     if not tight and not any(
             (counts[a] <= SMALL_SERIES and len(repeated) == 1)
-            or (counts[a] > SMALL_SERIES and share(log(a), log(a), counts[a])) for a in repeated):
+            or (counts[a] > SMALL_SERIES and counts[a] >= BUSY_SHARE * within(a, a))
+            for a in repeated):
         return None
-    items = _items(occurrences)
-    bucket = _Bucket(items, [item[_O] for item in items], set())
-    full = {item[_ID]: item for item in items}
+    bucket = _Bucket(occurrences)
     for cluster in tight:
-        _peel(sorted((full[entry[2]] for entry in cluster), key=_ORDER), bucket, found)
-    by_amount: dict[int, list[tuple]] = {}
-    for item in items:
-        if item[_ID] not in bucket.claimed:
-            by_amount.setdefault(item[_AMOUNT], []).append(item)
+        _peel(_items(cluster), bucket, found)
+    by_amount: dict[int, list[tuple[str, str, int]]] = {}
+    for entry in ordered:
+        if entry[0] not in bucket.claimed:
+            by_amount.setdefault(entry[2], []).append(entry)
     groups = [group for group in by_amount.values() if len(group) >= 2]
-    for group in sorted(groups, key=lambda g: g[0][_AMOUNT]):
-        if len(group) <= SMALL_SERIES:
+    for group in groups:  # in amount order
+        size, amount = len(group), group[0][2]
+        if size <= SMALL_SERIES:
             if len(groups) > 1:
                 continue
-        elif not share(group[0][_LOG], group[0][_LOG], len(group)):
+        elif size < BUSY_SHARE * within(amount, amount):
             continue
-        _peel(group, bucket, found)
+        _peel(_items(group), bucket, found)
     return bucket
 
 

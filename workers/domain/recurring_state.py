@@ -57,6 +57,7 @@ number, holder name or reference text).
 from __future__ import annotations
 
 import hashlib
+import heapq
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator, Mapping
@@ -239,11 +240,24 @@ def _item(txn: Mapping[str, Any]) -> list:
     return item
 
 
-def _collect_categories(state: dict, members_of: Mapping[str, Mapping[str, list]]) -> None:
-    """Drop category sets no item uses and names no set uses."""
-    used = {item[2] for members in members_of.values() for item in members.values()
-            if len(item) > 2}
-    sets = {k: v for k, v in state.get("category_sets", {}).items() if k in used}
+def _collect_categories(state: dict, members_of: Mapping[str, Mapping[str, list]],
+                        dropped: set[str] | None) -> None:
+    """Drop category sets no item uses any more and names no set uses. `dropped` are the set
+    keys of items removed or replaced (None: check every set); a shop's items mostly share
+    one set, so the check usually ends at the first item."""
+    sets = state.get("category_sets")
+    if not sets:
+        return
+    candidates = set(sets) if dropped is None else dropped & set(sets)
+    if not candidates:
+        return
+    for members in members_of.values():
+        for item in members.values():
+            if len(item) > 2 and item[2] in candidates:
+                candidates.discard(item[2])
+                if not candidates:
+                    return
+    sets = {k: v for k, v in sets.items() if k not in candidates}
     ids = {c for ids in sets.values() for c in ids}
     names = {k: v for k, v in state.get("category_names", {}).items() if k in ids}
     for field, value in (("category_sets", sets), ("category_names", names)):
@@ -303,7 +317,7 @@ def apply(state: Mapping[str, Any] | None,
         draft.put(txn, txn_id, account_id)
     if draft is None:
         return state  # type: ignore[return-value]
-    return _settle(draft.state, draft.dropped_categories, draft.touched)
+    return _settle(draft.state, draft.dropped_sets, draft.touched, state)
 
 
 def rebuild(transactions: Iterable[Mapping[str, Any]]) -> dict | None:
@@ -340,7 +354,7 @@ class _Draft:
         self.state = dict(state)
         self.state["items"] = dict(state["items"])
         self.touched: set[str] = set()  # accounts whose members were copied and changed
-        self.dropped_categories = False
+        self.dropped_sets: set[str] = set()  # category set keys of removed items
 
     def _members(self, account_id: str) -> dict[str, list]:
         members = self.state["items"].get(account_id, {})
@@ -358,14 +372,15 @@ class _Draft:
 
     def drop(self, txn_id: str) -> None:
         item = self._take(txn_id)
-        self.dropped_categories |= item is not None and len(item) > 2
+        if item is not None and len(item) > 2:
+            self.dropped_sets.add(item[2])
 
     def put(self, txn: Mapping[str, Any], txn_id: str, account_id: str) -> None:
         item = _item(txn)
         old = self._take(txn_id)
         # Only categories the new version lacks may leave a name unused.
         if old is not None and len(old) > 2:
-            self.dropped_categories |= len(item) < 3 or old[2] != item[2]
+            self.dropped_sets.add(old[2])
         self._members(account_id)[txn_id] = item
         brand = _brand(txn)
         if brand is not None:
@@ -429,10 +444,12 @@ def _brand(txn: Mapping[str, Any]) -> dict | None:
     return {k: brand[k] for k in ("id", "name", "url") if brand.get(k) is not None}
 
 
-def _settle(state: dict, collect_names: bool = True,
-            touched: set[str] | None = None) -> dict | None:
-    """Drop empty accounts, apply the cap, forget unused category names (when items were
-    replaced or removed), recompute groups."""
+def _settle(state: dict, dropped_sets: set[str] | None = None, touched: set[str] | None = None,
+            original: Mapping[str, Any] | None = None) -> dict | None:
+    """Drop empty accounts, apply the cap, forget category sets and names no item uses any
+    more (`dropped_sets`: the set keys of removed or replaced items; None: check all),
+    recompute groups. Returns `original` when the result has the same content (a change to
+    a transaction the cap keeps out of a full bucket)."""
     # Sorted accounts and ids: equal states are equal as JSON bytes too, whatever the order
     # of the changes that built them. Members of untouched accounts are sorted already.
     members_of = {a: dict(sorted(m.items())) if touched is None or a in touched else m
@@ -441,19 +458,27 @@ def _settle(state: dict, collect_names: bool = True,
     if count == 0:
         return None
     if count > MAX_BUCKET_ITEMS:
-        ranked = sorted(((item[0], txn_id, account_id) for account_id, members in
-                         members_of.items() for txn_id, item in members.items()), reverse=True)
-        keep = {(account_id, txn_id) for _, txn_id, account_id in ranked[:MAX_BUCKET_ITEMS]}
-        members_of = {a: {t: i for t, i in m.items() if (a, t) in keep}
-                      for a, m in members_of.items()}
+        # Usually one item over the cap (a new transaction arrived): a linear scan, no sort.
+        oldest = heapq.nsmallest(count - MAX_BUCKET_ITEMS,
+                                 ((item[0], txn_id, account_id)
+                                  for account_id, members in members_of.items()
+                                  for txn_id, item in members.items()))
+        dropped_sets = set() if dropped_sets is None else set(dropped_sets)
+        for _, txn_id, account_id in oldest:
+            members = members_of[account_id] = dict(members_of[account_id])
+            item = members.pop(txn_id)
+            if len(item) > 2:
+                dropped_sets.add(item[2])
         members_of = {a: m for a, m in members_of.items() if m}
-        state["trimmed"] = collect_names = True
+        state["trimmed"] = True
     state["items"] = members_of
-    if collect_names:
-        _collect_categories(state, members_of)
+    _collect_categories(state, members_of, dropped_sets)
     for field in ("category_sets", "category_names"):  # small; sorted for equal bytes
         if field in state:
             state[field] = dict(sorted(state[field].items()))
+    if original is not None and all(state.get(k) == original.get(k)
+                                    for k in state.keys() | original.keys() if k != "groups"):
+        return original  # type: ignore[return-value]
     occurrences = [(txn_id, item[0], item[1]) for members in members_of.values()
                    for txn_id, item in members.items()]
     state["groups"] = [
