@@ -157,8 +157,19 @@ def recurring_cost(history: LabeledHistory, ops: list[tuple[str, dict]]) -> floa
     Every event is applied to the consumer's stored state as it is (the result is encoded
     and dropped), so each one costs what it costs at exactly this history size.
     """
+    return _apply_events(history, ops)[0]
+
+
+def written_bytes(history: LabeledHistory, ops: list[tuple[str, dict]]) -> float:
+    """Mean bytes of the bucket state an event writes (what a changelog record would carry;
+    events that change nothing write nothing)."""
+    return _apply_events(history, ops)[1]
+
+
+def _apply_events(history: LabeledHistory, ops: list[tuple[str, dict]]) -> tuple[float, float]:
     table_ = {key: orjson.dumps(state)
               for key, state in build_states(history.transactions).items()}
+    written = 0
     gc.collect()
     gc.disable()
     started = time.thread_time()
@@ -170,10 +181,10 @@ def recurring_cost(history: LabeledHistory, ops: list[tuple[str, dict]]) -> floa
         else:
             new = remove(state, txn["insights_transaction_id"])
         if new is not state and new is not None:
-            orjson.dumps(new)
+            written += len(orjson.dumps(new))
     elapsed = time.thread_time() - started
     gc.enable()
-    return elapsed / len(ops) * 1e6
+    return elapsed / len(ops) * 1e6, written / len(ops)
 
 
 def history_cost(history: LabeledHistory, ops: list[tuple[str, dict]]) -> float:
@@ -217,21 +228,25 @@ def cost(events: int, rounds: int, seed: int) -> dict[str, Any]:
                    for h in histories[size]]
         per_event = statistics.median(recurring[size])
         base = statistics.median(baseline[size])
+        state_bytes = statistics.fmean(written_bytes(h, m) for h, m
+                                       in zip(histories[size], mixes[size], strict=True))
         figures[str(size)] = {
             "stored_transactions": stored, "largest_bucket": largest,
+            "state_bytes_written_per_event": round(state_bytes),
             "recurring_us_per_event": round(per_event, 1),
             "rounds_us": [round(x, 1) for x in recurring[size]],
             "history_apply_us_per_event": round(base, 1),
             "ratio_to_history_apply": round(per_event / base, 2),
         }
         rows.append([f"~{size}", ", ".join(map(str, stored)), ", ".join(map(str, largest)),
-                     f"{per_event:.1f}", f"{base:.1f}", f"{per_event / base:.2f}x"])
+                     f"{per_event:.1f}", f"{base:.1f}", f"{per_event / base:.2f}x",
+                     f"{state_bytes:,.0f}"])
     ratio = figures["2000"]["recurring_us_per_event"] / figures["100"]["recurring_us_per_event"]
     figures["ratio_2000_to_100"] = round(ratio, 2)
     print(f"\nPer-event cost: {COST_CONSUMERS} consumers per size, {events} events each, "
           f"{rounds * 2} rounds per size (A B B A), thread CPU time")
     print(table(rows, ["stored", "transactions", "largest bucket", "us/event",
-                       "history apply us/event", "ratio"]))
+                       "history apply us/event", "ratio", "state bytes written/event"]))
     print(f"per-event cost at ~2,000 / at ~100 stored transactions: {ratio:.2f} (target <= 2)")
     return figures
 

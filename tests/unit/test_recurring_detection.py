@@ -206,6 +206,16 @@ def test_a_yearly_plan_among_many_random_orders_is_found_by_its_exact_amount():
     assert found(orders + prime) == [(YEARLY, ("prime-1", "prime-2"))]
 
 
+def test_busy_buckets_still_find_weekly_and_biweekly_series():
+    rng = random.Random(2)
+    assert BUSY_ITEMS < 30
+    wage = every("w", date(2024, 1, 5), 14, [round(145000 * rng.uniform(0.97, 1.05))
+                                            for _ in range(30)])
+    assert found(wage) == [(BIWEEKLY, ids(wage))]
+    kit = every("k", date(2024, 1, 3), 7, [4999] * 25 + [5799] * 25)  # a 16 % price change
+    assert found(kit) == [(WEEKLY, ids(kit))]
+
+
 def test_exact_repeats_prove_nothing_where_amounts_repeat_anyway():
     rng = random.Random(9)  # a café: a dozen prices, visited on random weekdays
     visits = []

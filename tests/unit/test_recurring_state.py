@@ -254,6 +254,11 @@ def test_the_cap_keeps_the_newest_items_and_says_so():
     for t in many:
         incremental = upsert(incremental, t)
     assert incremental == state
+    # A change to a transaction older than everything a full bucket keeps changes nothing.
+    assert upsert(state, {**many[0], "amount": {"amount": 1, "currency": "EUR"}}) is state
+    newer = upsert(state, txn("late", "2024-12-30", 700))
+    assert size(newer) == MAX_BUCKET_ITEMS and "late" in item_index(newer)
+    assert many[10]["insights_transaction_id"] not in item_index(newer)
 
 
 def test_build_states_splits_a_consumer_by_bucket():

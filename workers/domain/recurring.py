@@ -2,43 +2,44 @@
 
 Pure functions over plain values, no Faust. The input is one *bucket*: the transactions a
 consumer has with one counterparty in one direction and one currency (the bucket is chosen by
-`workers.domain.recurring_state.bucket_key`). The output is the list of series in it, each with
-its interval, member transaction ids, predicted next date and a confidence. docs/recurring.md
-describes the algorithm; the thresholds are the constants below.
+`workers.domain.recurring_state.bucket_key`), as `(id, ISO date, amount)` tuples. The output
+is the list of series in it, each with its interval, member ids, predicted next date and a
+confidence. docs/recurring.md explains the algorithm; the thresholds are the constants below.
 
 How a bucket is read
-  1. The whole bucket is fitted (`_best_fit`); an accepted series is taken out and the rest is
-     fitted again ("peeling"), so a bucket can hold several series (two plans at one merchant
-     on different days, an insurer's two policies).
-  2. What is left is split by amount: clusters of similar amounts (neighbours in amount order
-     less than `AMOUNT_GAP` apart), each peeled the same way. Then occurrences with exactly the
-     same amount are tried together: a fixed-price subscription among a shop's random
-     purchases (a streaming plan and one-off orders at the same brand).
-  3. Series of the same interval that continue each other in time are merged when the union
-     still fits as one series: a price change larger than the amount clustering tolerates.
+  * A quiet bucket (at most `BUSY_ITEMS` occurrences: rent, salary, a subscription, a bill):
+    the whole bucket is fitted; an accepted series is taken out and the rest is fitted again
+    ("peeling"), so a bucket can hold several series (two plans at one merchant, an
+    insurer's two policies). What is left is split into amount clusters (neighbours in amount
+    order at most `AMOUNT_GAP` apart), each peeled the same way, then occurrences of exactly
+    equal amount are tried together.
+  * A busy bucket (a shop, a café, a weekly series): only an amount cluster that holds half
+    the bucket within `TIGHT_RANGE`, and groups of equal amounts that stand out
+    (`_detect_busy`). Most busy buckets have no such candidate and cost one sort.
+  * Finally series of one interval that continue each other are merged when their union
+    still fits as one series: a price change too large for one amount cluster.
 
-Fitting one interval (`_fit_calendar`, `_fit_days`)
+Fitting one interval (`_fit_calendar`, `_fit_days`, `_accept`)
   * Every occurrence gets an expected date on the interval's grid. Calendar intervals (monthly,
     quarterly, half-yearly, yearly) use a day of month clamped to the month's length, so a
     series on the 31st expects the 30th in April and the 28th in February; weekly and
     biweekly use a fixed weekday. The grid's phase is where the occurrences are densest.
   * An occurrence belongs to a period when it lies within the interval's tolerance of the
-    period's expected date (business-day shifts, month ends, salary paid before a weekend). At
-    most one occurrence per period is taken: the closest, then the one whose amount is closest
-    to the others.
+    period's expected date (business-day shifts, month ends, salary paid before a weekend). One
+    occurrence per period is taken: the closest, then the one continuing the previous amount.
   * A fit is accepted when it has the interval's minimum number of occurrences, covers at least
     `MIN_COVERAGE` of the periods between its first and last occurrence with at most
-    `max_missed` missing in a row (a missed month), the mean distance to the expected dates is
-    at most half the tolerance, the amounts are stable (`MAX_STEP_CHANGE`, `MAX_DEVIATION`:
-    a price change, a seasonal bill or a bill with extras passes, random amounts do not), and the series makes up at least `MIN_PURITY` of the candidate occurrences in its
-    span (a weekly series picked out of a supermarket's daily visits is not one). Two-occurrence
-    series (half-yearly, yearly) must be alone in their span and nearly equal in amount.
+    `max_missed` missing in a row (a missed month), lies on average within half the tolerance
+    of its expected dates, has stable amounts (`MAX_STEP_CHANGE`, `MAX_DEVIATION`: a price
+    change, a seasonal bill or a bill with extras passes, random amounts do not), stands out
+    from the bucket's other payments of similar amount (`_pure`) and could not be produced by
+    them by chance (`_chance`).
   * Among the accepted intervals the one explaining the most occurrences wins.
   * UNKNOWN: a candidate set that fits no named interval but whose consecutive gaps agree (at
     most one doubled gap) with at least `UNKNOWN_MIN_OCCURRENCES` occurrences, e.g. every four
     weeks or every two months.
 
-Nothing here reads the wall clock: `active` is decided later against the consumer's newest
+Nothing here reads the wall clock: `active` is decided against the consumer's newest
 transaction date (`is_active`).
 """
 
