@@ -459,10 +459,10 @@ def _settle(state: dict, dropped_sets: set[str] | None = None, touched: set[str]
         return None
     if count > MAX_BUCKET_ITEMS:
         # Usually one item over the cap (a new transaction arrived): a linear scan, no sort.
-        oldest = heapq.nsmallest(count - MAX_BUCKET_ITEMS,
-                                 ((item[0], txn_id, account_id)
-                                  for account_id, members in members_of.items()
-                                  for txn_id, item in members.items()))
+        entries = ((item[0], txn_id, account_id) for account_id, members in members_of.items()
+                   for txn_id, item in members.items())
+        excess = count - MAX_BUCKET_ITEMS
+        oldest = [min(entries)] if excess == 1 else heapq.nsmallest(excess, entries)
         dropped_sets = set() if dropped_sets is None else set(dropped_sets)
         for _, txn_id, account_id in oldest:
             members = members_of[account_id] = dict(members_of[account_id])
