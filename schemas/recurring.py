@@ -25,27 +25,18 @@ The response models describe the seed's `data` object. Where the seed is loose:
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any, Literal
+from typing import Annotated, ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic import BaseModel, Field
 
-from schemas.categorized import (
-    MAX_REPORT_DAYS,
-    Brand,
-    Category,
-    DataAvailability,
-    Identifier,
-    IdentifierList,
-    StrictDate,
-    cross_field_problems,
-)
+from schemas.categorized import Brand, Category, DataAvailability, ReportScope
 
 RecurrenceInterval = Literal[
     "WEEKLY", "BIWEEKLY", "MONTHLY", "QUARTERLY", "HALF_YEARLY", "YEARLY", "UNKNOWN"
 ]
 
 
-class RecurringReportRequest(BaseModel):
+class RecurringReportRequest(ReportScope):
     """The body of a Recurring Transactions Report request (seed field for field).
 
     Cross-field rules: `insights_account_ids` and `excluded_insights_account_ids` may not both
@@ -53,29 +44,9 @@ class RecurringReportRequest(BaseModel):
     `from_date <= to_date`.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    null_means_default: ClassVar[tuple[str, ...]] = ("required_data_availability",)
 
-    insights_consumer_id: Identifier
-    insights_account_ids: IdentifierList | None = None
-    excluded_insights_account_ids: IdentifierList | None = None
-    report_days: Annotated[StrictInt, Field(ge=0, le=MAX_REPORT_DAYS)] | None = None
-    from_date: StrictDate | None = None
-    to_date: StrictDate | None = None
     required_data_availability: DataAvailability = "COMPLETE"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _null_means_default(cls, data: Any) -> Any:
-        if isinstance(data, dict) and data.get("required_data_availability", "") is None:
-            data = {k: v for k, v in data.items() if k != "required_data_availability"}
-        return data
-
-    @model_validator(mode="after")
-    def _cross_field_rules(self) -> RecurringReportRequest:
-        problems = cross_field_problems(self.__dict__)
-        if problems:
-            raise ValueError("; ".join(message for _, message in problems))
-        return self
 
 
 class SignedAmount(BaseModel):
