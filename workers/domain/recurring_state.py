@@ -25,8 +25,8 @@ State layout (docs/recurring.md, "State")::
 An item is `[day, amount]` or `[day, amount, category set key]`, the amount in minor units
 without sign (the bucket's `type` gives the direction). A transaction's category ids (main
 first) are stored once per bucket under a key derived from them (`category_set_key`), since
-a shop's transactions mostly share their categories; that halves the state of a categorized
-busy bucket. `groups` are derived from the items by `workers.domain.recurring.detect_series`
+a shop's transactions mostly share their categories; that saves a quarter of a categorized
+busy bucket's state. `groups` are derived from the items by `workers.domain.recurring.detect_series`
 and stored so that a report only reads them.
 
 Idempotence: membership is keyed by transaction id and nothing is counted per event, so
@@ -35,8 +35,9 @@ groups depend only on the set of items, not on the order they came in. Functions
 their input: they return a new dict, or the same object when nothing changed (the wiring can
 skip the write then). Accounts and transaction ids are kept sorted, so equal states are equal
 as JSON bytes too. Category sets and names nobody uses any more are dropped. `brand` and
-`category_names` take the values of the latest upsert that carried them; enrichment derives those ids from the names (UUIDv5), so an id keeps its name,
-and the groups never depend on them.
+`category_names` take the values of the latest upsert that carried them; enrichment derives
+those ids from the names (UUIDv5), so an id keeps its name, and the groups never depend on
+them.
 
 Bounds: `prune` removes items dated before the retention cutoff (the wiring passes the
 history's cutoff: newest date - INSIGHTS_RETENTION_DAYS), and a bucket keeps at most
