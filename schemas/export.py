@@ -1,12 +1,13 @@
 """Export the message contract as JSON Schema files and an AsyncAPI 2.6.0 document.
 
 Run ``python -m schemas.export`` (or ``make schemas``) after changing a model in
-`schemas/contract.py` or `schemas/categorized.py`; it rewrites
+`schemas/contract.py`, `schemas/categorized.py` or `schemas/recurring.py`; it rewrites
 
 - ``schemas/json/<Name>.json``: one JSON Schema (draft 2020-12, pydantic's
   ``model_json_schema()``) per contract model, plus ``CategorizedReportRequest.json`` (the
-  `request` of a `categorization` ReportRequest) and ``CategorizedReportResponse.json`` (the
-  `data` of its successful ReportReply);
+  `request` of a `categorization` ReportRequest), ``CategorizedReportResponse.json`` (the
+  `data` of its successful ReportReply) and the same pair for `recurring-transactions`
+  (``RecurringReportRequest.json``, ``RecurringReportResponse.json``);
 - ``schemas/asyncapi.json``: the topics of CONTRACT.md with their messages; every schema the
   document needs lives in ``components.schemas``, so every ``$ref`` resolves inside it;
 - ``schemas/categories.json``: the Category List (`workers.domain.enrichment.taxonomy`).
@@ -31,6 +32,7 @@ from schemas.categorized import CategorizedReportRequest, CategorizedReportRespo
 from schemas.configs import CONFIG_MODELS
 from schemas.feedback import CategorizationFeedback
 from workers.domain.enrichment.taxonomy import category_list_document
+from schemas.recurring import RecurringReportRequest, RecurringReportResponse
 
 __all__ = [
     "ASYNCAPI_FILE",
@@ -83,7 +85,8 @@ TOPICS: dict[str, tuple[str, str, str, str]] = {
         "publish",
         "insights_consumer_id of the request body; may be absent (the service re-keys).",
         "Report jobs from report clients. `request` is the body the seed documents for"
-        " `report`; for `categorization` it is components.schemas.CategorizedReportRequest."
+        " `report`; for `categorization` it is components.schemas.CategorizedReportRequest,"
+        " for `recurring-transactions` components.schemas.RecurringReportRequest."
         " Every request gets exactly one reply on `reply_to` or the default reply topic.",
     ),
     "insights.report-replies.v1": (
@@ -91,8 +94,9 @@ TOPICS: dict[str, tuple[str, str, str, str]] = {
         "subscribe",
         "correlation_id of the ReportRequest.",
         "The default reply topic: one reply per ReportRequest (a request may name its own"
-        " topic in `reply_to`; the reply there has the same shape). For a `categorization`"
-        " report with status 200, `data` is components.schemas.CategorizedReportResponse.",
+        " topic in `reply_to`; the reply there has the same shape). With status 200, `data`"
+        " is components.schemas.CategorizedReportResponse for a `categorization` report and"
+        " components.schemas.RecurringReportResponse for `recurring-transactions`.",
     ),
     "insights.categorization-feedback.v1": (
         "CategorizationFeedback",
@@ -151,7 +155,8 @@ _INFO_DESCRIPTION = (
 
 # Names for colliding $defs of non-contract models (the categorized response has its own
 # Amount, BankTransactionCode and CounterParty, looser than the contract's event models).
-_COLLISION_PREFIX = {contract.__name__: "", CategorizedReportRequest.__module__: "Categorized"}
+_COLLISION_PREFIX = {contract.__name__: "", CategorizedReportRequest.__module__: "Categorized",
+                     RecurringReportRequest.__module__: "Recurring"}
 
 
 def _exported_models() -> dict[str, type[BaseModel]]:
@@ -161,6 +166,8 @@ def _exported_models() -> dict[str, type[BaseModel]]:
     models["CategorizedReportResponse"] = CategorizedReportResponse
     models.update(CONFIG_MODELS)
     models["CategorizationFeedback"] = CategorizationFeedback
+    models["RecurringReportRequest"] = RecurringReportRequest
+    models["RecurringReportResponse"] = RecurringReportResponse
     return models
 
 

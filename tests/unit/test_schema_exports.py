@@ -247,11 +247,12 @@ def test_the_export_is_deterministic(tmp_path):
     assert export.render_all() == export.render_all()
 
 
-def test_exported_files_cover_the_contract_and_the_categorized_report():
+def test_exported_files_cover_the_contract_and_both_reports():
     names = set(export.json_schemas())
     assert names == {f"{name}.json" for name in contract.CONTRACT_MODELS} | {
         "CategorizedReportRequest.json", "CategorizedReportResponse.json",
-        "CategorizationFeedback.json"} | {
+        "CategorizationFeedback.json", "RecurringReportRequest.json",
+        "RecurringReportResponse.json"} | {
         f"{name}.json" for name in CONFIG_MODELS}
     for name in names:
         schema = _load(f"{export.JSON_DIR}/{name}")

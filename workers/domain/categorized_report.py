@@ -73,7 +73,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 from operator import itemgetter
-from typing import Any
+from typing import Any, Protocol
 
 from schemas.categorized import CategorizedReportRequest, DataAvailability, OrderBy
 from workers.domain.availability import (
@@ -87,6 +87,21 @@ from workers.domain.errors import DataAvailabilityNotMet, FieldError, ReportErro
 DEFAULT_TIMEFRAME_DAYS = 62
 REPORT_TYPE = "CATEGORIZED_TRANSACTIONS"
 DEFAULT_ORDER = (OrderBy(field="DATE", order="DESC"),)
+
+
+class TimeframeRequest(Protocol):
+    """The timeframe fields every report request has (categorized and recurring)."""
+
+    report_days: int | None
+    from_date: date | None
+    to_date: date | None
+
+
+class AvailabilityRequest(Protocol):
+    """The fields `check_availability` reads from a report request."""
+
+    excluded_insights_account_ids: list[str] | None
+    required_data_availability: DataAvailability
 
 
 @dataclass(frozen=True)
@@ -104,7 +119,7 @@ def _minus_days(day: date, days: int) -> date:
         return date.min
 
 
-def resolve_timeframe(request: CategorizedReportRequest, today: date) -> Timeframe:
+def resolve_timeframe(request: TimeframeRequest, today: date) -> Timeframe:
     """The report's timeframe from `report_days`, `from_date`/`to_date` or the 62-day default."""
     if request.report_days is not None:
         return Timeframe(_minus_days(today, request.report_days), today)
@@ -150,8 +165,8 @@ def _coverage(account_id: str, accounts: Mapping[str, AccountCoverage]) -> Accou
     return coverage
 
 
-def _check_availability(
-    request: CategorizedReportRequest,
+def check_availability(
+    request: AvailabilityRequest,
     timeframe: Timeframe,
     groups: list[list[str]],
     availabilities: list[DataAvailability],
@@ -372,7 +387,7 @@ def build_categorized_reports(
     availabilities = [
         data_availability(c, timeframe.from_date, timeframe.to_date) for c in coverages
     ]
-    _check_availability(request, timeframe, groups, availabilities, accounts)
+    check_availability(request, timeframe, groups, availabilities, accounts)
 
     group_of = {account_id: i for i, group in enumerate(groups) for account_id in group}
     buckets = _filter(request, timeframe, stored, group_of, len(groups))
