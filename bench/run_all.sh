@@ -9,7 +9,7 @@ PYTHON="${PYTHON:-.venv/bin/python}"
 RESULTS="${RESULTS:-bench/results}"
 mkdir -p "$RESULTS"
 failed=()
-for name in ingestion changelog restart latency; do
+for name in ingestion changelog restart latency enrichment; do
     echo "=== bench/$name.py ($(date -u +%H:%M:%S) UTC, load average $(cut -d' ' -f1-3 /proc/loadavg))"
     if ! timeout 600 "$PYTHON" "bench/$name.py" --json "$RESULTS/$name.json"; then
         failed+=("$name")
@@ -20,4 +20,4 @@ if ((${#failed[@]})); then
     echo "failed: ${failed[*]}"
     exit 1
 fi
-echo "figures: $RESULTS/{ingestion,changelog,restart,latency}.json"
+echo "figures: $RESULTS/{ingestion,changelog,restart,latency,enrichment}.json"

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
     BaseModel,
@@ -101,10 +101,42 @@ class Label(BaseModel):
     value: Annotated[StrictStr, Field(max_length=MAX_LABEL_VALUE_LENGTH)]
 
 
-_NULL_MEANS_DEFAULT = ("offset", "only_main_category", "required_data_availability", "combine_accounts")
+class ReportScope(BaseModel):
+    """The fields every report request starts with: the consumer, the accounts and the
+    timeframe, and the rules between them (`cross_field_problems`). Report requests extend it.
+
+    `null_means_default` names the fields whose explicit `null` means "use the default".
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    null_means_default: ClassVar[tuple[str, ...]] = ()
+
+    insights_consumer_id: Identifier
+    insights_account_ids: IdentifierList | None = None
+    excluded_insights_account_ids: IdentifierList | None = None
+    report_days: Annotated[StrictInt, Field(ge=0, le=MAX_REPORT_DAYS)] | None = None
+    from_date: StrictDate | None = None
+    to_date: StrictDate | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _null_means_default(cls, data: Any) -> Any:
+        names = cls.null_means_default
+        if isinstance(data, dict) and any(
+            name in data and data[name] is None for name in names
+        ):
+            data = {k: v for k, v in data.items() if not (k in names and v is None)}
+        return data
+
+    @model_validator(mode="after")
+    def _cross_field_rules(self) -> ReportScope:
+        problems = cross_field_problems(self.__dict__)
+        if problems:
+            raise ValueError("; ".join(message for _, message in problems))
+        return self
 
 
-class CategorizedReportRequest(BaseModel):
+class CategorizedReportRequest(ReportScope):
     """The body of a Categorized Transactions Report request (seed field for field).
 
     Cross-field rules: `insights_account_ids` and `excluded_insights_account_ids` may not
@@ -113,14 +145,9 @@ class CategorizedReportRequest(BaseModel):
     empty filter list matches nothing.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    null_means_default: ClassVar[tuple[str, ...]] = (
+        "offset", "only_main_category", "required_data_availability", "combine_accounts")
 
-    insights_consumer_id: Identifier
-    insights_account_ids: IdentifierList | None = None
-    excluded_insights_account_ids: IdentifierList | None = None
-    report_days: Annotated[StrictInt, Field(ge=0, le=MAX_REPORT_DAYS)] | None = None
-    from_date: StrictDate | None = None
-    to_date: StrictDate | None = None
     size: NonNegativeInt | None = None
     offset: NonNegativeInt = 0
     max_amount: AmountBound | None = None
@@ -136,22 +163,6 @@ class CategorizedReportRequest(BaseModel):
     excluded_labels: Annotated[list[Label], Field(max_length=MAX_LABELS)] | None = None
     required_data_availability: DataAvailability = "COMPLETE"
     combine_accounts: CombineAccounts = "NONE"
-
-    @model_validator(mode="before")
-    @classmethod
-    def _null_means_default(cls, data: Any) -> Any:
-        if isinstance(data, dict) and any(
-            name in data and data[name] is None for name in _NULL_MEANS_DEFAULT
-        ):
-            data = {k: v for k, v in data.items() if not (k in _NULL_MEANS_DEFAULT and v is None)}
-        return data
-
-    @model_validator(mode="after")
-    def _cross_field_rules(self) -> CategorizedReportRequest:
-        problems = cross_field_problems(self.__dict__)
-        if problems:
-            raise ValueError("; ".join(message for _, message in problems))
-        return self
 
 
 def cross_field_problems(values: Mapping[str, Any]) -> list[tuple[str, str]]:

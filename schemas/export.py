@@ -1,14 +1,16 @@
 """Export the message contract as JSON Schema files and an AsyncAPI 2.6.0 document.
 
 Run ``python -m schemas.export`` (or ``make schemas``) after changing a model in
-`schemas/contract.py` or `schemas/categorized.py`; it rewrites
+`schemas/contract.py`, `schemas/categorized.py` or `schemas/recurring.py`; it rewrites
 
 - ``schemas/json/<Name>.json``: one JSON Schema (draft 2020-12, pydantic's
   ``model_json_schema()``) per contract model, plus ``CategorizedReportRequest.json`` (the
-  `request` of a `categorization` ReportRequest) and ``CategorizedReportResponse.json`` (the
-  `data` of its successful ReportReply);
+  `request` of a `categorization` ReportRequest), ``CategorizedReportResponse.json`` (the
+  `data` of its successful ReportReply) and the same pair for `recurring-transactions`
+  (``RecurringReportRequest.json``, ``RecurringReportResponse.json``);
 - ``schemas/asyncapi.json``: the topics of CONTRACT.md with their messages; every schema the
-  document needs lives in ``components.schemas``, so every ``$ref`` resolves inside it.
+  document needs lives in ``components.schemas``, so every ``$ref`` resolves inside it;
+- ``schemas/categories.json``: the Category List (`workers.domain.enrichment.taxonomy`).
 
 The output is deterministic (sorted keys, 2-space indent, trailing newline): the same models
 always give byte-identical files, and ``tests/unit/test_schema_exports.py`` fails when the
@@ -27,9 +29,14 @@ from pydantic import BaseModel
 
 from schemas import contract
 from schemas.categorized import CategorizedReportRequest, CategorizedReportResponse
+from schemas.configs import CONFIG_MODELS
+from schemas.feedback import CategorizationFeedback
+from schemas.recurring import RecurringReportRequest, RecurringReportResponse
+from workers.domain.enrichment.taxonomy import category_list_document
 
 __all__ = [
     "ASYNCAPI_FILE",
+    "CATEGORIES_FILE",
     "JSON_DIR",
     "TOPICS",
     "asyncapi_document",
@@ -46,6 +53,8 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 JSON_DIR = "json"
 #: File name of the AsyncAPI document, relative to the output directory.
 ASYNCAPI_FILE = "asyncapi.json"
+#: File name of the Category List, relative to the output directory.
+CATEGORIES_FILE = "categories.json"
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ASYNCAPI_VERSION = "2.6.0"
@@ -76,7 +85,8 @@ TOPICS: dict[str, tuple[str, str, str, str]] = {
         "publish",
         "insights_consumer_id of the request body; may be absent (the service re-keys).",
         "Report jobs from report clients. `request` is the body the seed documents for"
-        " `report`; for `categorization` it is components.schemas.CategorizedReportRequest."
+        " `report`; for `categorization` it is components.schemas.CategorizedReportRequest,"
+        " for `recurring-transactions` components.schemas.RecurringReportRequest."
         " Every request gets exactly one reply on `reply_to` or the default reply topic.",
     ),
     "insights.report-replies.v1": (
@@ -84,8 +94,18 @@ TOPICS: dict[str, tuple[str, str, str, str]] = {
         "subscribe",
         "correlation_id of the ReportRequest.",
         "The default reply topic: one reply per ReportRequest (a request may name its own"
-        " topic in `reply_to`; the reply there has the same shape). For a `categorization`"
-        " report with status 200, `data` is components.schemas.CategorizedReportResponse.",
+        " topic in `reply_to`; the reply there has the same shape). With status 200, `data`"
+        " is components.schemas.CategorizedReportResponse for a `categorization` report and"
+        " components.schemas.RecurringReportResponse for `recurring-transactions`.",
+    ),
+    "insights.categorization-feedback.v1": (
+        "CategorizationFeedback",
+        "publish",
+        "insights_consumer_id of the consumer whose transaction is corrected.",
+        "Category corrections from clients (optional). The transaction gets category_id;"
+        " with scope SIMILAR so do the consumer's later transactions of the same brand, or"
+        " without a brand of the same counterparty. category_id is an id of"
+        " schemas/categories.json; a redelivered feedback_id changes nothing.",
     ),
     "insights.dead-letter.v1": (
         "DeadLetter",
@@ -95,6 +115,31 @@ TOPICS: dict[str, tuple[str, str, str, str]] = {
         " original bytes.",
     ),
 }
+TOPICS.update({
+    "insights.report-configs.v1": (
+        "ConfigCommand",
+        "publish",
+        "aid, the merchant account id of the command.",
+        "Commands on merchants' report configurations (create, update, get, list, delete)"
+        " from merchant back-offices, each with a JWT bearer token. `config` is"
+        " components.schemas.InsightReportConfig. Every command gets exactly one reply.",
+    ),
+    "insights.report-config-replies.v1": (
+        "ConfigReply",
+        "subscribe",
+        "correlation_id of the ConfigCommand.",
+        "The default reply topic of ConfigCommands (a command may name its own in"
+        " `reply_to`). `data` is a components.schemas.PersistedReportConfig or a list of them.",
+    ),
+    "insights.report-jobs.v1": (
+        "ReportJob",
+        "subscribe",
+        "aid, the merchant account id of the configuration.",
+        "One job per configuration and schedule period when the period's run is due."
+        " Delivery is at-least-once: a job emitted again after a crash has the same job_id"
+        " and attempt > 1.",
+    ),
+})
 
 _OPERATION_VERB = {"publish": "receive", "subscribe": "send"}
 
@@ -110,7 +155,8 @@ _INFO_DESCRIPTION = (
 
 # Names for colliding $defs of non-contract models (the categorized response has its own
 # Amount, BankTransactionCode and CounterParty, looser than the contract's event models).
-_COLLISION_PREFIX = {contract.__name__: "", CategorizedReportRequest.__module__: "Categorized"}
+_COLLISION_PREFIX = {contract.__name__: "", CategorizedReportRequest.__module__: "Categorized",
+                     RecurringReportRequest.__module__: "Recurring"}
 
 
 def _exported_models() -> dict[str, type[BaseModel]]:
@@ -118,6 +164,10 @@ def _exported_models() -> dict[str, type[BaseModel]]:
     models: dict[str, type[BaseModel]] = dict(contract.CONTRACT_MODELS)
     models["CategorizedReportRequest"] = CategorizedReportRequest
     models["CategorizedReportResponse"] = CategorizedReportResponse
+    models.update(CONFIG_MODELS)
+    models["CategorizationFeedback"] = CategorizationFeedback
+    models["RecurringReportRequest"] = RecurringReportRequest
+    models["RecurringReportResponse"] = RecurringReportResponse
     return models
 
 
@@ -139,6 +189,11 @@ def _rewrite_refs(node: Any, names: dict[str, str]) -> Any:
                 if not value.startswith("#/$defs/"):
                     raise ValueError(f"unexpected $ref {value!r}")
                 out[key] = COMPONENTS_PREFIX + names[value.removeprefix("#/$defs/")]
+            elif key == "discriminator" and isinstance(value, dict) and "mapping" in value:
+                # OpenAPI discriminator mappings are references too.
+                out[key] = {**value, "mapping": {
+                    tag: _rewrite_refs({"$ref": ref}, names)["$ref"]
+                    for tag, ref in value["mapping"].items()}}
             else:
                 out[key] = _rewrite_refs(value, names)
         return out
@@ -232,6 +287,7 @@ def render_all() -> dict[str, str]:
     """Relative path (POSIX) -> file text of every generated file."""
     files = {f"{JSON_DIR}/{name}": render(schema) for name, schema in json_schemas().items()}
     files[ASYNCAPI_FILE] = render(asyncapi_document())
+    files[CATEGORIES_FILE] = render(category_list_document())
     return dict(sorted(files.items()))
 
 

@@ -210,3 +210,42 @@ def expected_report(history: TransactionHistory, request: dict[str, Any]) -> dic
 def strip_refreshed(data: dict[str, Any]) -> dict[str, Any]:
     return {"reports": [{k: v for k, v in report.items() if k != "refreshed_at"}
                         for report in data["reports"]]}
+
+
+# --- report configurations ---------------------------------------------------------------------
+
+#: The HS256 secret of test workers that take configuration commands (see config_env).
+TEST_JWT_SECRET = "test-secret-for-report-configurations-0123456789"
+
+
+def config_env(clock_file: Path | None = None, tick_seconds: float = 0.5) -> dict[str, str]:
+    """Worker settings for configuration tests: the test secret, a fast tick, a test clock."""
+    env = {"INSIGHTS_JWT_HS256_SECRET": TEST_JWT_SECRET,
+           "INSIGHTS_SCHEDULE_TICK_SECONDS": str(tick_seconds)}
+    if clock_file is not None:
+        env["INSIGHTS_CLOCK_FILE"] = str(clock_file)
+    return env
+
+
+def bearer_token(aid: str | None, *scopes: str, subject: str = "tester", **kwargs: Any) -> str:
+    """`Bearer <JWT>` signed with the test secret."""
+    from workers.domain.authorization import mint_token
+
+    return "Bearer " + mint_token(TEST_JWT_SECRET, "HS256", subject=subject, scopes=scopes,
+                                  aid=aid, audience="account-insights", **kwargs)
+
+
+async def wait_until_configs_served(client, worker: WorkerProcess, aid: str,
+                                    timeout: float = 90.0) -> None:
+    """Wait until the worker answers a `list` command for `aid` (with any status)."""
+
+    async def answered() -> bool:
+        if not worker.alive():
+            raise AssertionError(f"worker exited:\n{worker.log_tail()}")
+        try:
+            await client.command("list", aid, timeout=3)
+        except RequestTimeout:
+            return False
+        return True
+
+    await wait_until(answered, timeout, interval=0, message="a reply to a configuration command")

@@ -1,4 +1,4 @@
-"""The `insights` command: broker, worker, produce, request, generate, demo."""
+"""The `insights` command: broker, worker, produce, request, generate, demo, categories."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import gc
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -250,6 +251,32 @@ def cmd_generate(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- categories --------------------------------------------------------------------------
+
+def format_categories() -> str:
+    """The Category List as an indented text table: id, English name, Norwegian name."""
+    from workers.domain.enrichment.taxonomy import CATEGORIES, main_categories
+
+    mains = main_categories()
+    lines = [f"Category List: {len(mains)} main categories, {len(CATEGORIES) - len(mains)} "
+             "subcategories (ids never change; --json for schemas/categories.json)"]
+    for category in CATEGORIES:
+        indent = "" if category.is_main else "    "
+        lines.append(f"{category.id}  {indent}{category.name}  ({category.name_no})")
+    return "\n".join(lines)
+
+
+def cmd_categories(args: argparse.Namespace) -> int:
+    if args.json:
+        from schemas.export import render
+        from workers.domain.enrichment.taxonomy import category_list_document
+
+        sys.stdout.write(render(category_list_document()))
+    else:
+        print(format_categories())
+    return 0
+
+
 # ---- demo --------------------------------------------------------------------------------
 
 def start_worker_process(bootstrap: str, data_dir: Path, extra_env: dict[str, str] | None = None,
@@ -279,11 +306,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="insights-demo-") as tmp, \
             EmbeddedBroker(log_path=Path(tmp) / "broker.log") as broker:
         print(f"embedded broker on {broker.bootstrap_servers}", flush=True)
+        # The demo's worker checks tokens like any other; the demo signs its own.
+        secret = secrets.token_urlsafe(48)
         worker = start_worker_process(broker.bootstrap_servers, Path(tmp) / "data",
+                                      extra_env={"INSIGHTS_JWT_HS256_SECRET": secret},
                                       log_path=Path(tmp) / "worker.log")
         try:
             code = run_demo(broker.bootstrap_servers, worker, consumers=args.consumers,
-                            months=args.months, timeout=args.timeout)
+                            months=args.months, timeout=args.timeout, jwt_secret=secret)
             if code != 0:
                 print((Path(tmp) / "worker.log").read_text()[-4000:], file=sys.stderr)
                 return code
@@ -358,12 +388,21 @@ def build_parser() -> argparse.ArgumentParser:
     generate.add_argument("--end-date", help="YYYY-MM-DD (default: today)")
     generate.set_defaults(func=cmd_generate)
 
+    categories = commands.add_parser("categories", help="print the Category List")
+    categories.add_argument("--json", action="store_true",
+                            help="print it as JSON (the content of schemas/categories.json)")
+    categories.set_defaults(func=cmd_categories)
+
     demo = commands.add_parser("demo", help="broker + worker + sample data + reports")
     demo.add_argument("--once", action="store_true", help="exit after printing the reports")
     demo.add_argument("--consumers", type=int, default=5)
     demo.add_argument("--months", type=int, default=13)
     demo.add_argument("--timeout", type=float, default=180.0)
     demo.set_defaults(func=cmd_demo)
+
+    from workers.config_cli import add_config_commands
+
+    add_config_commands(commands)
     return parser
 
 

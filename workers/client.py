@@ -210,6 +210,11 @@ class ReportClient:
                       **kwargs: Any) -> dict[str, Any]:
         """Send a request and wait for its reply (RequestTimeout after `timeout` seconds)."""
         correlation_id, future = await self.send(report, request, **kwargs)
+        return await self.reply_of(correlation_id, future, timeout)
+
+    async def reply_of(self, correlation_id: str, future: asyncio.Future,
+                       timeout: float) -> dict[str, Any]:
+        """The reply a future from `send` resolves to (RequestTimeout after `timeout` s)."""
         try:
             return await asyncio.wait_for(future, timeout)
         except TimeoutError as exc:

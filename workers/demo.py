@@ -17,12 +17,19 @@ from workers.settings import Settings
 
 
 def run_demo(bootstrap: str, worker: subprocess.Popen, *, consumers: int, months: int,
-             timeout: float) -> int:
-    """Produce sample data, wait until the worker applied it, print reports. Returns an exit code."""
+             timeout: float, jwt_secret: str | None = None) -> int:
+    """Produce sample data, wait until the worker applied it, print reports and, with the
+    worker's token secret, one report configuration round trip. Returns an exit code."""
     settings = Settings.from_env({"KAFKA_BOOTSTRAP_SERVERS": bootstrap})
+
+    async def demo() -> int:
+        code = await _demo(settings, worker, consumers=consumers, months=months)
+        if code == 0 and jwt_secret is not None:
+            await config_round_trip(settings, jwt_secret)
+        return code
+
     try:
-        return asyncio.run(asyncio.wait_for(
-            _demo(settings, worker, consumers=consumers, months=months), timeout))
+        return asyncio.run(asyncio.wait_for(demo(), timeout))
     except TimeoutError:
         print(f"\ndemo: gave up after {timeout:.0f} s", flush=True)
         return 1
@@ -115,3 +122,32 @@ def _showcase(consumer_id: str) -> list[tuple[str, dict[str, Any]]]:
          {"insights_consumer_id": consumer_id, "from_date": "2001-01-01",
           "to_date": "2001-01-31"}),
     ]
+
+
+async def config_round_trip(settings: Settings, jwt_secret: str, aid: str = "T00000001") -> None:
+    """Create, list and delete a report configuration with a development token."""
+    from workers.config_client import ConfigClient
+    from workers.domain.authorization import mint_token
+
+    token = mint_token(jwt_secret, "HS256", subject="demo", scopes=["write:insight"], aid=aid,
+                       audience=settings.configs.jwt_audience)
+    config = {"dataType": "checkout/transactions", "name": "Monthly settlement",
+              "language": "en", "schedule": "monthly", "contentTypes": ["text/csv"],
+              "emails": ["finance@example.com"]}
+    async with ConfigClient(settings, authorization=f"Bearer {token}") as client:
+        print(f"== Report configurations of merchant {aid} (token scope write:insight)")
+        created = await client.command("create", aid, config=config)
+        print(f"   create -> status {created['status']}")
+        print("   " + orjson.dumps(created.get("data") or created.get("error")).decode())
+        again = await client.command("create", aid, config=config)
+        print(f"   the same configuration again -> status {again['status']} "
+              f"{(again.get('error') or {}).get('code')}")
+        listed = await client.command("list", aid)
+        print(f"   list -> {len(listed.get('data') or [])} configuration(s), next run "
+              f"{(listed.get('data') or [{}])[0].get('next_run_at')}")
+        other = await client.command("list", "T00000002")
+        print(f"   list another merchant's -> status {other['status']} "
+              f"{(other.get('error') or {}).get('code')}")
+        if created["status"] == 200:
+            deleted = await client.command("delete", aid, config_id=created["data"]["id"])
+            print(f"   delete -> status {deleted['status']}", flush=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -11,12 +12,16 @@ from pydantic import ValidationError
 from workers.domain.errors import FieldError, ReportError
 
 
-def field_errors(exc: ValidationError, prefix: str = "") -> list[FieldError]:
-    """One FieldError per pydantic error, with a dotted location (`request.order[0].field`)."""
+def field_errors(exc: ValidationError, prefix: str = "",
+                 locate: Callable[[dict[str, Any]], tuple] | None = None) -> list[FieldError]:
+    """One FieldError per pydantic error, with a dotted location (`request.order[0].field`).
+
+    `locate` may rewrite an error's location (pydantic's error dict in, location parts out).
+    """
     errors = []
-    for error in exc.errors(include_url=False, include_context=False):
+    for error in exc.errors(include_url=False, include_context=locate is not None):
         loc = prefix
-        for part in error["loc"]:
+        for part in (locate(error) if locate else error["loc"]):
             if isinstance(part, int):
                 loc += f"[{part}]"
             else:

@@ -64,6 +64,65 @@ class KafkaSecurity:
 
 
 @dataclass(frozen=True)
+class ReportConfigSettings:
+    """Report configurations: token verification, limits, schedules (README, "Settings")."""
+
+    auth_disabled: bool = False
+    jwt_hs256_secret: str | None = None
+    jwt_rs256_public_key_file: Path | None = None
+    jwt_audience: str = "account-insights"
+    jwt_issuer: str | None = None
+    time_zone: str = "Europe/Oslo"
+    max_configs_per_account: int = 100
+    schedule_tick_seconds: float = 30.0
+    clock_file: Path | None = None
+
+    @classmethod
+    def from_env(cls, env: dict[str, str]) -> ReportConfigSettings:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        disabled = (env.get("INSIGHTS_AUTH_DISABLED_FOR_LOCAL_DEVELOPMENT") or "").lower()
+        if disabled not in ("", "0", "false", "1", "true"):
+            raise SettingsError("INSIGHTS_AUTH_DISABLED_FOR_LOCAL_DEVELOPMENT must be true or "
+                                f"false, got {disabled!r}")
+        secret = env.get("INSIGHTS_JWT_HS256_SECRET") or None
+        key_file = env.get("INSIGHTS_JWT_RS256_PUBLIC_KEY_FILE") or None
+        if secret and key_file:
+            raise SettingsError("set INSIGHTS_JWT_HS256_SECRET or "
+                                "INSIGHTS_JWT_RS256_PUBLIC_KEY_FILE, not both")
+        if secret is not None and len(secret.encode()) < 32:
+            raise SettingsError("INSIGHTS_JWT_HS256_SECRET must be at least 32 bytes")
+        if key_file is not None and not Path(key_file).is_file():
+            raise SettingsError(f"INSIGHTS_JWT_RS256_PUBLIC_KEY_FILE {key_file!r} is not a file")
+        zone = env.get("INSIGHTS_REPORT_TIME_ZONE") or "Europe/Oslo"
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise SettingsError(f"INSIGHTS_REPORT_TIME_ZONE {zone!r} is not a time zone") from exc
+        tick = env.get("INSIGHTS_SCHEDULE_TICK_SECONDS") or "30"
+        try:
+            tick_seconds = float(tick)
+        except ValueError as exc:
+            raise SettingsError(f"INSIGHTS_SCHEDULE_TICK_SECONDS must be a number, got {tick!r}"
+                                ) from exc
+        if not 0.1 <= tick_seconds <= 3600:
+            raise SettingsError(f"INSIGHTS_SCHEDULE_TICK_SECONDS must be 0.1 to 3600, got {tick}")
+        clock_file = env.get("INSIGHTS_CLOCK_FILE") or None
+        return cls(
+            auth_disabled=disabled in ("1", "true"),
+            jwt_hs256_secret=secret,
+            jwt_rs256_public_key_file=Path(key_file) if key_file else None,
+            jwt_audience=env.get("INSIGHTS_JWT_AUDIENCE") or "account-insights",
+            jwt_issuer=env.get("INSIGHTS_JWT_ISSUER") or None,
+            time_zone=zone,
+            max_configs_per_account=_env_int(env, "INSIGHTS_MAX_CONFIGS_PER_ACCOUNT", 100,
+                                             minimum=1),
+            schedule_tick_seconds=tick_seconds,
+            clock_file=Path(clock_file) if clock_file else None,
+        )
+
+
+@dataclass(frozen=True)
 class Settings:
     """Everything configurable about a worker. Build with `Settings.from_env()`."""
 
@@ -83,6 +142,7 @@ class Settings:
     log_level: str = "WARNING"
     compression: str = "snappy"
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
+    configs: ReportConfigSettings = field(default_factory=ReportConfigSettings)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
@@ -126,6 +186,7 @@ class Settings:
                 ssl_certfile=env.get("KAFKA_SSL_CERTFILE") or None,
                 ssl_keyfile=env.get("KAFKA_SSL_KEYFILE") or None,
             ),
+            configs=ReportConfigSettings.from_env(env),
         )
 
     def with_bootstrap(self, bootstrap_servers: str) -> Settings:

@@ -25,28 +25,18 @@ log = logging.getLogger(__name__)
 
 
 class TableStore:
-    """RecordStore over a Faust table, with a lean write path.
+    """RecordStore over a Faust table: reads straight from the store, writes through Faust's
+    table API (one changelog message per write, to the partition of Faust's current event).
 
-    Faust's `table[key] = value` costs, per write, a changelog message through the producer
-    buffer with its own future and callback, sensor and TTL bookkeeping, and two passes through
-    the serializer registry. Here a write does what it must and no more:
-
-    * the record goes to the local store at once: the RocksDB database of the partition of the
-      event being applied (`writing_for`), or the memory store;
-    * its changelog record (the same key and value bytes Faust writes: raw UTF-8 key, orjson
-      value, None for a deletion) is queued for that partition;
-    * `hand_off()`, at the end of each ingestion batch, gives the queued records of each
-      partition to the producer as record batches (workers/transport.py, RecordBatchSender),
-      whose flush before every offset commit waits for them;
-    * when a batch is delivered, its last offset is stored as the persisted changelog offset of
-      the partition, which is what Faust's own callback does per record.
+    For tables written now and then (report configurations); the history's tables, written
+    for every event, use BatchedTableStore.
     """
+
+    #: The partition whose RocksDB database is read; None: that of Faust's current event.
+    partition: int | None = None
 
     def __init__(self, table) -> None:
         self.table = table
-        #: Partition of the event being applied (set by `writing_for`); None outside of it.
-        self.partition: int | None = None
-        self._queued: dict[int, list[tuple[bytes, bytes | None]]] = {}
 
     def get(self, key: str) -> dict | None:
         store = self.table.data
@@ -91,6 +81,38 @@ class TableStore:
                 return None
             partition = event.message.partition
         return store._db_for_partition(partition)
+
+    def set(self, key: str, value: dict) -> None:
+        self.table[key] = value
+
+    def delete(self, key: str) -> None:
+        if key in self.table:
+            del self.table[key]
+
+
+class BatchedTableStore(TableStore):
+    """RecordStore over a Faust table, with a lean write path.
+
+    Faust's `table[key] = value` costs, per write, a changelog message through the producer
+    buffer with its own future and callback, sensor and TTL bookkeeping, and two passes through
+    the serializer registry. Here a write does what it must and no more:
+
+    * the record goes to the local store at once: the RocksDB database of the partition of the
+      event being applied (`writing_for`), or the memory store;
+    * its changelog record (the same key and value bytes Faust writes: raw UTF-8 key, orjson
+      value, None for a deletion) is queued for that partition;
+    * `hand_off()`, at the end of each ingestion batch, gives the queued records of each
+      partition to the producer as record batches (workers/transport.py, RecordBatchSender),
+      whose flush before every offset commit waits for them;
+    * when a batch is delivered, its last offset is stored as the persisted changelog offset of
+      the partition, which is what Faust's own callback does per record.
+    """
+
+    def __init__(self, table) -> None:
+        super().__init__(table)
+        #: Partition of the event being applied (set by `writing_for`); None outside of it.
+        self.partition: int | None = None
+        self._queued: dict[int, list[tuple[bytes, bytes | None]]] = {}
 
     def set(self, key: str, value: dict) -> None:
         partition = self._writing_partition()
@@ -149,8 +171,8 @@ class TableStore:
             self.table.data.set_persisted_offset(tp, offset)
 
 
-transactions_store = TableStore(transactions_table)
-accounts_store = TableStore(accounts_table)
+transactions_store = BatchedTableStore(transactions_table)
+accounts_store = BatchedTableStore(accounts_table)
 _stores = (transactions_store, accounts_store)
 history = TransactionHistory(transactions_store, accounts_store,
                              retention_days=settings.retention_days)

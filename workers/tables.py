@@ -28,3 +28,8 @@ transactions_table = _table(
     "transactions", "One record per transaction: <consumer>\\x1f<transaction id> -> transaction")
 accounts_table = _table(
     "accounts", "One record per account: <consumer>\\x1f<account id> -> AccountEvent")
+report_configs_table = _table(
+    "report-configs", "One record per merchant account: aid -> its report configurations")
+report_config_replies_table = _table(
+    "report-config-replies", "Replies of executed configuration commands: "
+    "<aid>\\x1f<correlation id> -> reply, and <aid> -> their order")

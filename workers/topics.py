@@ -37,3 +37,13 @@ def output_topic(name: str):
     if topic is None:
         topic = _output_topics[name] = _raw_topic(name)
     return topic
+
+REPORT_CONFIGS = settings.topic(names.REPORT_CONFIGS)
+REPORT_CONFIG_REPLIES = settings.topic(names.REPORT_CONFIG_REPLIES)
+REPORT_JOBS = settings.topic(names.REPORT_JOBS)
+REPORT_CONFIGS_REKEYED = settings.topic(names.REPORT_CONFIGS_REKEYED)
+REPORT_SCHEDULE_TICKS = settings.topic(names.REPORT_SCHEDULE_TICKS)
+report_configs_topic = _raw_topic(REPORT_CONFIGS)
+report_configs_rekeyed_topic = _raw_topic(REPORT_CONFIGS_REKEYED)
+report_schedule_ticks_topic = _raw_topic(REPORT_SCHEDULE_TICKS)
+report_jobs_topic = _raw_topic(REPORT_JOBS)

@@ -27,6 +27,7 @@ def test_demo_once_prints_reports():
     assert "transactions applied" in run.stdout
     assert "status 400 INVALID_REQUEST" in run.stdout
     assert "status 422 DATA_AVAILABILITY_NOT_MET" in run.stdout
+    assert "create -> status 200" in run.stdout and "409 CONFLICT" in run.stdout
 
 
 async def test_generate_produce_request(worker_factory, tmp_path):

@@ -23,6 +23,7 @@ import pytest
 from pydantic import create_model
 
 from schemas import contract, export
+from schemas.configs import CONFIG_MODELS
 from workers.sample_data import generate_sample_data
 from workers.topic_names import CONTRACT_TOPICS, OUTPUT_TOPICS
 
@@ -33,8 +34,12 @@ EXPECTED_TOPICS = {
     "insights.transactions.v1": ("publish", "TransactionEvent"),
     "insights.accounts.v1": ("publish", "AccountEvent"),
     "insights.report-requests.v1": ("publish", "ReportRequest"),
+    "insights.categorization-feedback.v1": ("publish", "CategorizationFeedback"),
     "insights.report-replies.v1": ("subscribe", "ReportReply"),
     "insights.dead-letter.v1": ("subscribe", "DeadLetter"),
+    "insights.report-configs.v1": ("publish", "ConfigCommand"),
+    "insights.report-config-replies.v1": ("subscribe", "ConfigReply"),
+    "insights.report-jobs.v1": ("subscribe", "ReportJob"),
 }
 
 
@@ -214,6 +219,23 @@ def test_a_model_change_makes_the_checked_in_files_stale(monkeypatch):
     assert export.ASYNCAPI_FILE in stale
 
 
+def test_a_category_list_change_makes_categories_json_stale(monkeypatch):
+    document = export.category_list_document()
+    document["categories"][0]["name"] = "Earnings"
+    monkeypatch.setattr(export, "category_list_document", lambda: document)
+    assert _stale_files() == [export.CATEGORIES_FILE]
+
+
+def test_categories_json_is_the_category_list():
+    from workers.domain.enrichment import taxonomy
+
+    document = _load(export.CATEGORIES_FILE)
+    flat = [(c["id"], c["key"], c["name"], c["names"]["no"]) for main in document["categories"]
+            for c in [main, *main["subcategories"]]]
+    assert flat == [(c.id, c.key, c.name, c.name_no) for c in taxonomy.CATEGORIES]
+    assert document["namespace"] == str(taxonomy.CATEGORY_NAMESPACE)
+
+
 def test_the_export_is_deterministic(tmp_path):
     first = export.write_all(tmp_path / "a")
     second = export.write_all(tmp_path / "b")
@@ -225,10 +247,13 @@ def test_the_export_is_deterministic(tmp_path):
     assert export.render_all() == export.render_all()
 
 
-def test_exported_files_cover_the_contract_and_the_categorized_report():
+def test_exported_files_cover_the_contract_and_both_reports():
     names = set(export.json_schemas())
     assert names == {f"{name}.json" for name in contract.CONTRACT_MODELS} | {
-        "CategorizedReportRequest.json", "CategorizedReportResponse.json"}
+        "CategorizedReportRequest.json", "CategorizedReportResponse.json",
+        "CategorizationFeedback.json", "RecurringReportRequest.json",
+        "RecurringReportResponse.json"} | {
+        f"{name}.json" for name in CONFIG_MODELS}
     for name in names:
         schema = _load(f"{export.JSON_DIR}/{name}")
         assert schema["title"] == name.removesuffix(".json")
@@ -259,6 +284,18 @@ def test_invalid_events_are_rejected(sample_data):
     assert _validation_errors(schema, {**event, "amount": {"amount": -1, "currency": "EUR"}})
     assert _validation_errors(schema, {**event, "amount": {"amount": "12", "currency": "EUR"}})
     assert _validation_errors(schema, {**event, "booking_date": 20240101})
+
+
+def test_categorization_feedback_validates_against_its_exported_schema():
+    from workers.domain.enrichment.taxonomy import by_key
+
+    schema = _load(f"{export.JSON_DIR}/CategorizationFeedback.json")
+    feedback = {"feedback_id": "fb-1", "insights_consumer_id": "c-1",
+                "insights_transaction_id": "t-1", "category_id": by_key("food/groceries").id,
+                "scope": "SIMILAR", "created_at": "2025-03-01T10:00:00+01:00"}
+    assert not _validation_errors(schema, feedback)
+    assert _validation_errors(schema, {k: v for k, v in feedback.items() if k != "category_id"})
+    assert _validation_errors(schema, {**feedback, "scope": "EVERYTHING"})
 
 
 # --------------------------------------------------------------------------- AsyncAPI

@@ -1,3 +1,3 @@
 """Faust agents; importing this package registers all of them with the app."""
 
-from workers.agents import ingestion, report_requests  # noqa: F401
+from workers.agents import ingestion, report_configs, report_requests  # noqa: F401

@@ -96,6 +96,21 @@ REPORT_TYPE = "CATEGORIZED_TRANSACTIONS"
 DEFAULT_ORDER = (OrderBy(field="DATE", order="DESC"),)
 
 
+class TimeframeRequest(Protocol):
+    """The timeframe fields every report request has (categorized and recurring)."""
+
+    report_days: int | None
+    from_date: date | None
+    to_date: date | None
+
+
+class AvailabilityRequest(Protocol):
+    """The fields `check_availability` reads from a report request."""
+
+    excluded_insights_account_ids: list[str] | None
+    required_data_availability: DataAvailability
+
+
 @dataclass(frozen=True)
 class Timeframe:
     """The inclusive date range a report covers."""
@@ -111,7 +126,7 @@ def _minus_days(day: date, days: int) -> date:
         return date.min
 
 
-def resolve_timeframe(request: CategorizedReportRequest, today: date) -> Timeframe:
+def resolve_timeframe(request: TimeframeRequest, today: date) -> Timeframe:
     """The report's timeframe from `report_days`, `from_date`/`to_date` or the 62-day default."""
     if request.report_days is not None:
         return Timeframe(_minus_days(today, request.report_days), today)
@@ -224,8 +239,8 @@ def _coverage(account_id: str, accounts: Mapping[str, AccountCoverage]) -> Accou
     return coverage
 
 
-def _check_availability(
-    request: CategorizedReportRequest,
+def check_availability(
+    request: AvailabilityRequest,
     timeframe: Timeframe,
     groups: list[list[str]],
     availabilities: list[DataAvailability],
@@ -472,7 +487,7 @@ def build_categorized_reports(
     availabilities = [
         data_availability(c, timeframe.from_date, timeframe.to_date) for c in coverages
     ]
-    _check_availability(request, timeframe, groups, availabilities, accounts)
+    check_availability(request, timeframe, groups, availabilities, accounts)
 
     order = request.order or DEFAULT_ORDER
     group_of = {account_id: i for i, group in enumerate(groups) for account_id in group}
