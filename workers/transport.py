@@ -171,7 +171,9 @@ class RecordBatchSender:
         self._pending.discard(task)
         if self._tails.get(key) is task:
             del self._tails[key]
-        if not task.cancelled() and task.exception() is not None:
+        if task.cancelled():  # its records may not all be with the client: no commit after it
+            self.failed_sends.append(asyncio.CancelledError(f"records for {key} cancelled"))
+        elif task.exception() is not None:
             self.failed_sends.append(task.exception())
 
     async def _send(self, previous: asyncio.Task | None, topic: str, partition: int,

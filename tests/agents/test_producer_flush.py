@@ -224,6 +224,17 @@ async def test_after_a_failure_a_partition_sends_nothing_more_and_the_commit_is_
     await _assert_the_commit_flush_fails(sender)
 
 
+async def test_a_hand_off_cancelled_midway_refuses_the_commit():
+    sender = _sender(_FakeClient(delay=1.0))
+    sender.send_soon("changelog", 0, _records("a", 3), lambda meta, count: None)
+    sender.send_soon("changelog", 0, _records("b", 3), lambda meta, count: None)
+    for task in list(sender._pending):
+        task.cancel()
+    await sender.flush(timeout=5)
+    assert len(sender.failed_sends) == 2
+    await _assert_the_commit_flush_fails(sender)
+
+
 async def test_a_batch_the_broker_rejects_refuses_the_commit():
     client = _FakeClient(failing={2})
     sender = _sender(client)
