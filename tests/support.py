@@ -19,10 +19,13 @@ import orjson
 
 from schemas.categorized import CategorizedReportRequest
 from schemas.contract import AccountEvent, TransactionEvent
+from schemas.feedback import CategorizationFeedback
+from schemas.recurring import RecurringReportRequest
 from workers.broker import EmbeddedBroker
 from workers.client import ReportClient, RequestTimeout
-from workers.domain.history import DictStore, SourcePosition, TransactionHistory
-from workers.reports import categorized_report
+from workers.domain.consumer_state import ConsumerState
+from workers.domain.history import SourcePosition
+from workers.reports import categorized_report, recurring_report
 from workers.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -171,23 +174,27 @@ async def wait_until_serving(client: ReportClient, worker: WorkerProcess,
     raise AssertionError(f"worker not serving after {timeout:.0f} s:\n{worker.log_tail()}")
 
 
-def offline_history(transactions: list[dict], accounts: list[dict] = (),
-                    retention_days: int = 400) -> TransactionHistory:
+def offline_state(transactions: list[dict], accounts: list[dict] = (),
+                  retention_days: int = 400, feedback: list[dict] = ()) -> ConsumerState:
     """The state a worker must reach, computed without a broker from the same events.
 
     Events are applied in the order a consumer's partition delivers them (input order per
-    consumer); invalid events are skipped as the worker dead-letters them.
+    consumer: accounts, then transactions, then corrections); invalid events are skipped as
+    the worker dead-letters them.
     """
-    history = TransactionHistory(DictStore(), DictStore(), retention_days=retention_days)
+    state = ConsumerState.in_memory(retention_days=retention_days)
     for offset, event in enumerate(accounts):
-        history.apply_account(AccountEvent.model_validate_json(orjson.dumps(event))
-                              .model_dump(mode="json", exclude_none=True),
-                              SourcePosition("offline-accounts", offset))
+        state.apply_account(AccountEvent.model_validate_json(orjson.dumps(event))
+                            .model_dump(mode="json", exclude_none=True),
+                            SourcePosition("offline-accounts", offset))
     for offset, event in enumerate(transactions):
-        history.apply_transaction(TransactionEvent.model_validate_json(orjson.dumps(event))
-                                  .model_dump(mode="json", exclude_none=True),
-                                  SourcePosition("offline-transactions", offset))
-    return history
+        state.apply_transaction(TransactionEvent.model_validate_json(orjson.dumps(event))
+                                .model_dump(mode="json", exclude_none=True),
+                                SourcePosition("offline-transactions", offset))
+    for message in feedback:
+        state.apply_feedback(CategorizationFeedback.model_validate_json(orjson.dumps(message))
+                             .model_dump(mode="json", exclude_none=True))
+    return state
 
 
 def full_range_request(consumer_id: str, **extra: Any) -> dict[str, Any]:
@@ -198,12 +205,19 @@ def full_range_request(consumer_id: str, **extra: Any) -> dict[str, Any]:
     return request
 
 
-def expected_report(history: TransactionHistory, request: dict[str, Any]) -> dict[str, Any]:
+def expected_report(state: ConsumerState, request: dict[str, Any],
+                    report: str = "categorization") -> dict[str, Any]:
     """The `data` object the worker must return, minus refreshed_at (broker timestamps)."""
     from datetime import date
 
-    data = categorized_report(CategorizedReportRequest.model_validate_json(orjson.dumps(request)),
-                              history, date.today())
+    if report == "recurring-transactions":
+        data = recurring_report(
+            RecurringReportRequest.model_validate_json(orjson.dumps(request)), state,
+            date.today())
+    else:
+        data = categorized_report(
+            CategorizedReportRequest.model_validate_json(orjson.dumps(request)), state,
+            date.today())
     return strip_refreshed(data)
 
 

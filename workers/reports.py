@@ -1,6 +1,6 @@
 """Answering a ReportRequest: validate the envelope and the body, build the report, shape the reply.
 
-No Faust here: the agent hands in the raw record value and a TransactionHistory and sends what
+No Faust here: the agent hands in the raw record value and the ConsumerState and sends what
 comes back. Every readable request produces exactly one reply body.
 """
 
@@ -16,11 +16,13 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from schemas.categorized import CategorizedReportRequest, cross_field_problems
+from schemas.categorized import CategorizedReportRequest, ReportScope, cross_field_problems
 from schemas.contract import TOPIC_NAME_PATTERN, ReportRequest
+from schemas.recurring import RecurringReportRequest
 from workers.domain.categorized_report import build_categorized_reports, resolve_timeframe
+from workers.domain.consumer_state import ConsumerState
 from workers.domain.errors import FieldError, ReportError
-from workers.domain.history import TransactionHistory
+from workers.domain.recurring_report import build_recurring_reports
 from workers.rpc import error_reply, field_errors, invalid_request, ok_reply
 
 log = logging.getLogger(__name__)
@@ -81,13 +83,13 @@ def peek(raw: bytes | None, is_reserved_topic: Callable[[str], bool] = lambda _:
                   reply_to_error)
 
 
-def answer(raw: bytes, peeked: Peeked, history: TransactionHistory, today: date) -> dict[str, Any]:
+def answer(raw: bytes, peeked: Peeked, state: ConsumerState, today: date) -> dict[str, Any]:
     """The reply body (ReportReply as a dict) for one readable request."""
     if peeked.reply_to_error is not None:
         return error_reply(peeked.correlation_id, invalid_request(
             "the request envelope is invalid", [peeked.reply_to_error]))
     try:
-        return ok_reply(peeked.correlation_id, _build(raw, history, today))
+        return ok_reply(peeked.correlation_id, _build(raw, state, today))
     except ReportError as error:
         return error_reply(peeked.correlation_id, error)
     except Exception:  # noqa: BLE001 - any bug becomes a 500 reply, the worker keeps running
@@ -96,32 +98,53 @@ def answer(raw: bytes, peeked: Peeked, history: TransactionHistory, today: date)
                            ReportError(500, "INTERNAL_ERROR", "the report could not be built"))
 
 
-def _build(raw: bytes, history: TransactionHistory, today: date) -> dict[str, Any]:
+#: The request body model and the builder of each report.
+_REPORTS: dict[str, tuple[type[ReportScope], str]] = {
+    "categorization": (CategorizedReportRequest, "categorization"),
+    "recurring-transactions": (RecurringReportRequest, "recurring transactions"),
+}
+
+
+def _build(raw: bytes, state: ConsumerState, today: date) -> dict[str, Any]:
     try:
         envelope = ReportRequest.model_validate_json(raw)
     except ValidationError as exc:
         raise invalid_request("the request envelope is invalid", field_errors(exc)) from exc
-    if envelope.report == "recurring-transactions":
-        raise ReportError(501, "NOT_IMPLEMENTED",
-                          "the Recurring Transactions Report is not available in this version")
+    model, title = _REPORTS[envelope.report]
     try:
-        request = CategorizedReportRequest.model_validate_json(orjson.dumps(envelope.request))
+        request = model.model_validate_json(orjson.dumps(envelope.request))
     except ValidationError as exc:
         # Model-level errors (loc "request") are the cross-field rules; they are listed per
         # field instead, also when field errors kept pydantic from checking them.
         errors = [e for e in field_errors(exc, prefix="request") if e.loc != "request"]
         errors += [FieldError(f"request.{field}", message)
                    for field, message in cross_field_problems(envelope.request)]
-        raise invalid_request("the categorization request is invalid", errors) from exc
-    return categorized_report(request, history, today)
+        raise invalid_request(f"the {title} request is invalid", errors) from exc
+    if isinstance(request, RecurringReportRequest):
+        return recurring_report(request, state, today)
+    return categorized_report(request, state, today)
 
 
-def categorized_report(request: CategorizedReportRequest, history: TransactionHistory,
+def categorized_report(request: CategorizedReportRequest, state: ConsumerState,
                        today: date) -> dict[str, Any]:
     """The seed's `data` object of a Categorized Transactions Report from stored state."""
     timeframe = resolve_timeframe(request, today)
     consumer_id = request.insights_consumer_id
+    history = state.history
     transactions = history.transactions_in(consumer_id, timeframe.from_date.isoformat(),
-                                           timeframe.to_date.isoformat())
+                                           timeframe.to_date.isoformat(),
+                                           state.categories.overrides(consumer_id))
     return build_categorized_reports(request, timeframe, transactions,
                                      history.account_coverages(consumer_id))
+
+
+def recurring_report(request: RecurringReportRequest, state: ConsumerState,
+                     today: date) -> dict[str, Any]:
+    """The seed's `data` object of a Recurring Transactions Report from stored state."""
+    timeframe = resolve_timeframe(request, today)
+    consumer_id = request.insights_consumer_id
+    history = state.history
+    return build_recurring_reports(request, timeframe, state.recurring.states(consumer_id),
+                                   history.account_coverages(consumer_id),
+                                   history.newest_day(consumer_id),
+                                   state.categories.overrides(consumer_id))

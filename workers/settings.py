@@ -138,6 +138,10 @@ class Settings:
     max_event_bytes: int = 1_048_576
     ingest_batch_size: int = 500
     ingest_batch_seconds: float = 0.05
+    #: How often each worker rewrites records of an earlier enrichment version, and how many
+    #: per partition and tick.
+    enrichment_refresh_seconds: float = 5.0
+    enrichment_refresh_batch: int = 500
     web_port: int | None = None
     log_level: str = "WARNING"
     compression: str = "snappy"
@@ -174,6 +178,10 @@ class Settings:
             retention_days=_env_int(env, "INSIGHTS_RETENTION_DAYS", 400, minimum=1),
             max_event_bytes=_env_int(env, "INSIGHTS_MAX_EVENT_BYTES", 1_048_576, minimum=1024),
             ingest_batch_size=_env_int(env, "INSIGHTS_INGEST_BATCH_SIZE", 500, minimum=1),
+            enrichment_refresh_seconds=float(_env_int(
+                env, "INSIGHTS_ENRICHMENT_REFRESH_SECONDS", 5, minimum=1)),
+            enrichment_refresh_batch=_env_int(env, "INSIGHTS_ENRICHMENT_REFRESH_BATCH", 500,
+                                              minimum=1),
             web_port=int(web_port) if web_port else None,
             log_level=(env.get("INSIGHTS_LOG_LEVEL") or "WARNING").upper(),
             compression=compression,

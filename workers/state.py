@@ -16,9 +16,10 @@ from faust.types import TP, EventT
 
 from workers.app import app, settings
 from workers.codecs import dumps
-from workers.domain.history import TransactionHistory
+from workers.domain.consumer_state import ConsumerState
+from workers.domain.history import consumer_of_key
 from workers.partitioning import partition_for
-from workers.tables import accounts_table, transactions_table
+from workers.tables import accounts_table, corrections_table, recurring_table, transactions_table
 from workers.topics import TRANSACTIONS
 
 log = logging.getLogger(__name__)
@@ -41,7 +42,7 @@ class TableStore:
     def get(self, key: str) -> dict | None:
         store = self.table.data
         if isinstance(store, RocksDBStore):
-            db = self._database(store)
+            db = self._database(store, key)
             raw = store._get(key.encode()) if db is None else db.get(key.encode())
             return orjson.loads(raw) if raw is not None else None
         return store.get(key)
@@ -53,7 +54,7 @@ class TableStore:
         2,000 lookups."""
         store = self.table.data
         if isinstance(store, RocksDBStore):
-            db = self._database(store)
+            db = self._database(store, prefix or (keys[0] if keys else ""))
             if db is None:
                 return [store._get(key.encode()) for key in keys]
             if prefix is not None:
@@ -69,18 +70,23 @@ class TableStore:
         values = [store.get(key) for key in keys]
         return [dumps(value) if value is not None else None for value in values]
 
-    def _database(self, store: RocksDBStore):
+    def _database(self, store: RocksDBStore, key: str):
         # The RocksDB database of the consumer's partition: that of the event being applied,
         # or of the current event (a report request, answered on its consumer's partition);
         # None outside of both. One lookup per record there; Faust's table API adds a
         # membership test, a second lookup, its serializer registry and a key-index update.
         partition = self.partition
         if partition is None:
+            partition = self._partition_of_key(key)
+        if partition is None:
             event = current_event()
             if event is None:
                 return None
             partition = event.message.partition
         return store._db_for_partition(partition)
+
+    def _partition_of_key(self, key: str) -> int | None:
+        return None
 
     def set(self, key: str, value: dict) -> None:
         self.table[key] = value
@@ -108,14 +114,22 @@ class BatchedTableStore(TableStore):
       the partition, which is what Faust's own callback does per record.
     """
 
-    def __init__(self, table) -> None:
+    def __init__(self, table, by_consumer: bool = False) -> None:
         super().__init__(table)
         #: Partition of the event being applied (set by `writing_for`); None outside of it.
         self.partition: int | None = None
+        #: Derive the partition from the key's consumer id instead (writes made outside of an
+        #: event: recurring groups settled at the end of a batch, repairs after recovery).
+        self.by_consumer = by_consumer
         self._queued: dict[int, list[tuple[bytes, bytes | None]]] = {}
 
+    def _partition_of_key(self, key: str) -> int | None:
+        if not self.by_consumer:
+            return None
+        return partition_for(consumer_of_key(key), settings.partitions)
+
     def set(self, key: str, value: dict) -> None:
-        partition = self._writing_partition()
+        partition = self._writing_partition(key)
         key_bytes = key.encode()
         value_bytes = dumps(value)
         store = self.table.data
@@ -126,7 +140,7 @@ class BatchedTableStore(TableStore):
         self._queue(partition, key_bytes, value_bytes)
 
     def delete(self, key: str) -> None:
-        partition = self._writing_partition()
+        partition = self._writing_partition(key)
         key_bytes = key.encode()
         store = self.table.data
         if isinstance(store, RocksDBStore):
@@ -156,10 +170,11 @@ class BatchedTableStore(TableStore):
             records = self._queued[partition] = []
         records.append((key, value))
 
-    def _writing_partition(self) -> int:
-        if self.partition is None:
+    def _writing_partition(self, key: str) -> int:
+        partition = self.partition if self.partition is not None else self._partition_of_key(key)
+        if partition is None:
             raise RuntimeError(f"table {self.table.name} written outside of writing_for()")
-        return self.partition
+        return partition
 
     def _on_sent(self, metadata: RecordMetadata, count: int) -> None:
         # Faust's Collection._on_changelog_sent, once per batch with the batch's last offset.
@@ -173,9 +188,13 @@ class BatchedTableStore(TableStore):
 
 transactions_store = BatchedTableStore(transactions_table)
 accounts_store = BatchedTableStore(accounts_table)
-_stores = (transactions_store, accounts_store)
-history = TransactionHistory(transactions_store, accounts_store,
-                             retention_days=settings.retention_days)
+recurring_store = BatchedTableStore(recurring_table, by_consumer=True)
+corrections_store = BatchedTableStore(corrections_table, by_consumer=True)
+_stores = (transactions_store, accounts_store, recurring_store, corrections_store)
+#: Every consumer's state over the tables; `history` is its transaction history.
+consumer_state = ConsumerState(transactions_store, accounts_store, recurring_store,
+                               corrections_store, retention_days=settings.retention_days)
+history = consumer_state.history
 
 #: Back-pressure: an agent waits while the producer holds more record batches than this.
 MAX_PENDING_RECORD_BATCHES = 64
@@ -219,16 +238,26 @@ def owns_consumer(consumer_id: str, partitions: set[int]) -> bool:
 
 @transactions_table.on_recover
 async def rebuild_index() -> None:
-    """Rebuild the derived per-consumer index from the recovered records."""
+    """Rebuild the derived indexes from the recovered records, then repair the recurring
+    groups that differ from the history (after a crash the two changelogs may have been cut
+    at different points; workers/domain/recurring_groups.py). Runs before any event of the
+    new assignment is processed."""
     started = time.monotonic()
     partitions = owned_partitions()
-    history.rebuild(transactions_table.items(), accounts_table.items(),
-                    keep_consumer=lambda consumer_id: owns_consumer(consumer_id, partitions))
+
+    def keep(consumer_id: str) -> bool:
+        return owns_consumer(consumer_id, partitions)
+
+    history.rebuild(transactions_table.items(), accounts_table.items(), keep_consumer=keep)
+    consumer_state.recurring.rebuild(recurring_table.items(), keep_consumer=keep)
+    consumer_state.corrections.rebuild(corrections_table.items(), keep_consumer=keep)
+    indexed = time.monotonic()
+    healed = consumer_state.verify_recurring()
+    await hand_off_changes()
     # The index lives until the next rebalance: keep the collector from scanning it again and
     # again (full collections over it were the tail of report latency).
     gc.collect()
     gc.freeze()
-    log.warning("index rebuilt for partitions %s: %d consumers in %.3f s", sorted(partitions),
-                len(history.consumers()), time.monotonic() - started)
-
-
+    log.warning("index rebuilt for partitions %s: %d consumers in %.3f s; recurring groups "
+                "checked in %.3f s, %d repaired", sorted(partitions), len(history.consumers()),
+                indexed - started, time.monotonic() - indexed, healed)

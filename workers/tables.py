@@ -33,3 +33,8 @@ report_configs_table = _table(
 report_config_replies_table = _table(
     "report-config-replies", "Replies of executed configuration commands: "
     "<aid>\\x1f<correlation id> -> reply, and <aid> -> their order")
+recurring_table = _table(
+    "recurring", "One record per recurring bucket: <consumer>\\x1f<bucket key> -> bucket state")
+corrections_table = _table(
+    "category-corrections", "One record per corrected transaction: "
+    "<consumer>\\x1f<transaction id> -> correction rule")

@@ -36,3 +36,10 @@ CONTRACT_TOPICS += (REPORT_CONFIGS,)
 INTERNAL_TOPICS += (REPORT_CONFIGS_REKEYED, REPORT_SCHEDULE_TICKS)
 OUTPUT_TOPICS += (REPORT_CONFIG_REPLIES, REPORT_JOBS)
 TABLES += ("report-configs", "report-config-replies")
+
+# Category corrections forwarded to the partition owning their consumer, and the ticks that
+# make each partition's owner rewrite records enriched by an earlier enrichment version.
+CATEGORIZATION_FEEDBACK_REKEYED = f"{INTERNAL_PREFIX}categorization-feedback-rekeyed.v1"
+ENRICHMENT_REFRESH_TICKS = f"{INTERNAL_PREFIX}enrichment-refresh-ticks.v1"
+INTERNAL_TOPICS += (CATEGORIZATION_FEEDBACK_REKEYED, ENRICHMENT_REFRESH_TICKS)
+TABLES += ("recurring", "category-corrections")

@@ -7,7 +7,8 @@ Every record an agent would produce is captured by mocks instead of a producer:
   go, and `sent.other`: `app.producer.send_soon`, where anything not patched above would end up;
 * `replies` (report requests): `output_topic`, one mock topic per reply topic name.
 
-The `history` index, the tables' data and `ingestion_counts` are reset around every test.
+The tables' data, the indexes derived from them and `ingestion_counts` are reset around every
+test.
 """
 
 from __future__ import annotations
@@ -29,8 +30,8 @@ from workers.app import app, settings
 from workers.ingestion import ingestion_counts
 from workers.partitioning import partition_for
 from workers.rpc import DEAD_LETTER_VALUE_LIMIT
-from workers.state import history
-from workers.tables import accounts_table, transactions_table
+from workers.state import consumer_state, history
+from workers.tables import accounts_table, corrections_table, recurring_table, transactions_table
 from workers.topics import (
     ACCOUNTS_REKEYED,
     REPORT_REPLIES,
@@ -137,9 +138,11 @@ def clean_state() -> Iterator[None]:
     app.flow_control.resume()
 
     def reset() -> None:
-        history._index.clear()
-        transactions_table.data.clear()
-        accounts_table.data.clear()
+        for table in (transactions_table, accounts_table, recurring_table, corrections_table):
+            table.data.clear()
+        history.rebuild((), ())
+        consumer_state.recurring.rebuild(())
+        consumer_state.corrections.rebuild(())
         ingestion_counts.clear()
 
     reset()

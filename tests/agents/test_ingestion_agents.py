@@ -223,7 +223,7 @@ async def test_invalid_transactions_are_dead_lettered(sent: Sent, value, code: s
         assert loc in [error.loc for error in letter.error.errors], letter.error.errors
     assert ingestion_counts == {"transactions:applied": 1, f"dead_letter:{code}": 1}
     assert len(stored_transactions()) == 1
-    assert len(sent.changelog_messages()) == 1
+    assert len(sent.changelog_messages(transactions_table)) == 1
     sent.rekeyed[TRANSACTIONS_REKEYED].assert_not_called()
 
 

@@ -247,15 +247,28 @@ async def test_an_invalid_envelope_with_a_correlation_id_gets_a_400_reply(
     sent.dead_letters.assert_not_called()
 
 
-async def test_the_recurring_transactions_report_is_answered_as_not_implemented(
+async def test_the_recurring_transactions_report_lists_a_monthly_series(
         sent: Sent, replies: Replies) -> None:
+    months = ["2020-01-10", "2020-02-10", "2020-03-10", "2020-04-10"]
+    async with ingest_transactions.test_context() as ingest:
+        for number, day in enumerate(months):
+            await ingest.put(value=orjson.dumps(transaction(f"t{number}", day)),
+                             key=CONSUMER.encode(), partition=owner(CONSUMER))
+        await processed(len(months))
     async with answer_report_requests.test_context() as ctx:
-        await put(ctx, report_request(report="recurring-transactions"))
+        await put(ctx, report_request(report="recurring-transactions",
+                                      body={"from_date": "2020-01-01", "to_date": "2020-04-30"}))
         await answered(sent, replies, 1)
 
     reply = reply_of(replies.on()[0], "c0ffee-1")
-    assert reply.status == 501
-    assert reply.error.code == "NOT_IMPLEMENTED"
+    assert reply.status == 200, reply.error
+    [report] = reply.data["reports"]
+    [interval] = report["intervals"]
+    assert interval["interval"] == "MONTHLY"
+    [group] = interval["transaction_groups"]
+    assert group["transaction_ids"] == ["t0", "t1", "t2", "t3"]
+    assert group["average_amount"] == {"amount": -1599, "currency": "EUR"}
+    assert interval["expense_amount"] == {"amount": -1599, "currency": "EUR"}
 
 
 async def test_unmet_data_availability_gets_a_422_reply(sent: Sent, replies: Replies) -> None:

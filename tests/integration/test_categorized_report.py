@@ -11,7 +11,7 @@ import pytest
 from tests.support import (
     expected_report,
     full_range_request,
-    offline_history,
+    offline_state,
     strip_refreshed,
     wait_until,
     wait_until_serving,
@@ -44,7 +44,7 @@ async def _ingest(worker, sample) -> dict:
     await produce_lines(settings, settings.topic("insights.accounts.v1"), _lines(sample.accounts))
     await produce_lines(settings, settings.topic("insights.transactions.v1"),
                         _lines(sample.transactions))
-    return offline_history(sample.transactions, sample.accounts)
+    return offline_state(sample.transactions, sample.accounts)
 
 
 async def test_reports_equal_the_offline_computation(worker_factory, sample):
@@ -52,12 +52,12 @@ async def test_reports_equal_the_offline_computation(worker_factory, sample):
     async with ReportClient(worker.settings) as client:
         await wait_until_serving(client, worker)
         expected = await _ingest(worker, sample)
-        consumers = expected.consumers()
+        consumers = expected.history.consumers()
         assert len(consumers) == 3
 
         async def all_applied() -> bool:
             counts = await asyncio.gather(*(_count(client, c) for c in consumers))
-            return counts == [expected.transaction_count(c) for c in consumers]
+            return counts == [expected.history.transaction_count(c) for c in consumers]
 
         await wait_until(all_applied, timeout=60, message="all transactions applied")
 
@@ -88,7 +88,7 @@ async def test_labels_filter_and_account_selection(worker_factory, sample):
     async with ReportClient(worker.settings) as client:
         await wait_until_serving(client, worker)
         expected = await _ingest(worker, sample)
-        consumer_id = expected.consumers()[0]
+        consumer_id = expected.history.consumers()[0]
         await wait_until(lambda: _equal_count(client, expected, consumer_id), timeout=60)
         labelled = next(t for t in sample.transactions
                         if t["insights_consumer_id"] == consumer_id and t.get("labels")
@@ -115,7 +115,7 @@ async def test_labels_filter_and_account_selection(worker_factory, sample):
 
 
 async def _equal_count(client, expected, consumer_id) -> bool:
-    return await _count(client, consumer_id) == expected.transaction_count(consumer_id)
+    return await _count(client, consumer_id) == expected.history.transaction_count(consumer_id)
 
 
 async def test_error_replies(worker_factory, sample):
@@ -123,7 +123,7 @@ async def test_error_replies(worker_factory, sample):
     async with ReportClient(worker.settings) as client:
         await wait_until_serving(client, worker)
         expected = await _ingest(worker, sample)
-        consumer_id = expected.consumers()[0]
+        consumer_id = expected.history.consumers()[0]
         await wait_until(lambda: _equal_count(client, expected, consumer_id), timeout=60)
 
         both = await client.request("categorization", {
@@ -157,7 +157,7 @@ async def test_custom_reply_topic_and_missing_request_key(worker_factory, sample
     async with ReportClient(settings) as default_client:
         await wait_until_serving(default_client, worker)
         expected = await _ingest(worker, sample)
-        consumer_id = expected.consumers()[1]
+        consumer_id = expected.history.consumers()[1]
         await wait_until(lambda: _equal_count(default_client, expected, consumer_id), timeout=60)
     # The reply topic does not exist yet: the worker creates it on first use. The client
     # starts listening only once it exists, so it sends through a plain producer first.

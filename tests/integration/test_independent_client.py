@@ -14,7 +14,7 @@ import pytest
 from tests.support import (
     expected_report,
     full_range_request,
-    offline_history,
+    offline_state,
     strip_refreshed,
     wait_until,
     wait_until_serving,
@@ -32,8 +32,8 @@ async def test_confluent_kafka_client_gets_correct_reports(worker_factory, tmp_p
     data = generate_sample_data(consumers=3, months=3, end_date=date(2024, 9, 30), seed=23)
     events = tmp_path / "events.jsonl"
     write_jsonl(events, data.transactions)
-    expected = offline_history(data.transactions)
-    consumers = expected.consumers()
+    expected = offline_state(data.transactions)
+    consumers = expected.history.consumers()
 
     worker = worker_factory().start()
     async with ReportClient(worker.settings) as client:
@@ -51,7 +51,7 @@ async def test_confluent_kafka_client_gets_correct_reports(worker_factory, tmp_p
             for consumer_id in consumers:
                 reply = await client.request("categorization", full_range_request(consumer_id))
                 if len(reply["data"]["reports"][0]["transactions"]) != \
-                        expected.transaction_count(consumer_id):
+                        expected.history.transaction_count(consumer_id):
                     return False
             return True
 

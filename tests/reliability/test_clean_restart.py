@@ -10,7 +10,7 @@ import rocksdict
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from tests.reliability.test_kill_and_restart import _events, _wait_for_state
-from tests.support import offline_history, wait_until_serving
+from tests.support import offline_state, wait_until_serving
 from workers.client import ReportClient, produce_lines
 from workers.transport import corrected_end_offsets
 
@@ -57,7 +57,7 @@ async def test_sigterm_keeps_local_state_and_the_persisted_changelog_offsets(wor
                             [orjson.dumps(a) for a in accounts])
         await produce_lines(settings, settings.topic("insights.transactions.v1"),
                             [orjson.dumps(e) for e in first])
-        await _wait_for_state(client, offline_history(first, accounts), "first events applied",
+        await _wait_for_state(client, offline_state(first, accounts), "first events applied",
                               timeout=120, worker=worker)
 
         worker.stop()
@@ -71,10 +71,10 @@ async def test_sigterm_keeps_local_state_and_the_persisted_changelog_offsets(wor
 
         worker.start()
         await wait_until_serving(client, worker)
-        await _wait_for_state(client, offline_history(first, accounts), "state after restart",
+        await _wait_for_state(client, offline_state(first, accounts), "state after restart",
                               timeout=120, worker=worker)
         assert "discarding local table state" not in worker.log_tail(200_000)
         await produce_lines(settings, settings.topic("insights.transactions.v1"),
                             [orjson.dumps(e) for e in second])
-        await _wait_for_state(client, offline_history(first + second, accounts),
+        await _wait_for_state(client, offline_state(first + second, accounts),
                               "events after restart applied", timeout=120, worker=worker)

@@ -1,6 +1,6 @@
 """kill -9 a worker while it ingests, restart it, and check that nothing was lost or applied twice.
 
-The expected state is computed offline from the same events (tests/support.offline_history).
+The expected state is computed offline from the same events (tests/support.offline_state).
 Round one restarts on the worker's own RocksDB files; round two restarts on an empty data
 directory, so every table is rebuilt from its changelog (on the embedded broker this is the
 path that needs the corrected end offsets, see docs/architecture.md).
@@ -18,7 +18,7 @@ import pytest
 from tests.support import (
     expected_report,
     full_range_request,
-    offline_history,
+    offline_state,
     strip_refreshed,
     wait_until,
     wait_until_serving,
@@ -81,7 +81,7 @@ def _difference(actual: dict, wanted: dict) -> dict:
 
 async def _wait_for_state(client, expected, message: str, timeout: float, worker) -> None:
     try:
-        await wait_until(lambda: _reports_match(client, expected, expected.consumers()),
+        await wait_until(lambda: _reports_match(client, expected, expected.history.consumers()),
                          timeout=timeout, interval=1.0, message=message)
     except AssertionError as exc:
         raise AssertionError(f"{exc}; last difference: {last_difference}\n"
@@ -118,7 +118,7 @@ async def test_kill9_during_ingestion_twice_loses_and_duplicates_nothing(worker_
 
         # Round one: kill -9, restart on the same local state.
         await _kill_during_ingestion(worker, settings, [orjson.dumps(e) for e in first], client)
-        expected = offline_history(first, accounts)
+        expected = offline_state(first, accounts)
         assert not worker.alive()
         worker.start()
         await wait_until_serving(client, worker)
@@ -127,7 +127,7 @@ async def test_kill9_during_ingestion_twice_loses_and_duplicates_nothing(worker_
 
         # Round two: kill -9 again, restart with an empty data directory.
         await _kill_during_ingestion(worker, settings, [orjson.dumps(e) for e in second], client)
-        expected = offline_history(first + second, accounts)
+        expected = offline_state(first + second, accounts)
         restarted = worker_factory(INSIGHTS_TABLE_STORE="rocksdb://").start()
         await wait_until_serving(client, restarted)
         await _wait_for_state(client, expected, "round two state restored", timeout=180,

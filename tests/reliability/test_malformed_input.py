@@ -14,7 +14,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from tests.support import (
     expected_report,
     full_range_request,
-    offline_history,
+    offline_state,
     strip_refreshed,
     wait_until,
     wait_until_serving,
@@ -125,10 +125,10 @@ async def test_malformed_records_are_dead_lettered_and_valid_ones_applied(worker
                 await producer.send(topic, key=key, value=value)
             await producer.flush()
 
-            expected = offline_history(valid, [])
+            expected = offline_state(valid, [])
 
             async def all_applied() -> bool:
-                for consumer_id in expected.consumers():
+                for consumer_id in expected.history.consumers():
                     request = full_range_request(consumer_id)
                     reply = await client.request("categorization", request, timeout=10)
                     if strip_refreshed(reply["data"]) != expected_report(expected, request):

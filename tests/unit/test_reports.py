@@ -7,19 +7,20 @@ from datetime import date
 import orjson
 import pytest
 
-from workers.domain.history import DictStore, SourcePosition, TransactionHistory
+from workers.domain.consumer_state import ConsumerState
+from workers.domain.history import SourcePosition
 from workers.reports import Unreadable, answer, peek
 
 TODAY = date(2024, 6, 30)
 
 
-def _history() -> TransactionHistory:
-    history = TransactionHistory(DictStore(), DictStore())
-    history.apply_transaction({"insights_consumer_id": "c", "insights_account_id": "a",
+def _history() -> ConsumerState:
+    state = ConsumerState.in_memory()
+    state.apply_transaction({"insights_consumer_id": "c", "insights_account_id": "a",
                                "insights_transaction_id": "t1", "booking_date": "2024-06-01",
                                "amount": {"amount": 500, "currency": "EUR"}, "type": "DEBIT"},
-                              SourcePosition("s:0", 1, 1_717_000_000_000))
-    return history
+                            SourcePosition("s:0", 1, 1_717_000_000_000))
+    return state
 
 
 def _raw(**envelope) -> bytes:
@@ -87,9 +88,24 @@ def test_requests_without_a_readable_correlation_id_are_unreadable(raw, code):
     assert caught.value.code == code
 
 
-def test_the_recurring_report_is_not_implemented_yet():
-    reply = _answer(_raw(report="recurring-transactions"))
-    assert reply["status"] == 501
+def test_the_recurring_report_answers_from_the_recurring_groups():
+    request = {"insights_consumer_id": "c", "from_date": "2024-06-01", "to_date": "2024-06-30",
+               "required_data_availability": "PARTIAL"}
+    reply = _answer(_raw(report="recurring-transactions", request=request))
+    assert reply["status"] == 200
+    [report] = reply["data"]["reports"]
+    assert report["type"] == "RECURRING_TRANSACTIONS"
+    assert report["intervals"] == []  # one payment is no series
+
+
+def test_recurring_request_errors_are_listed_per_field():
+    reply = _answer(_raw(report="recurring-transactions", request={
+        "insights_consumer_id": "c", "insights_account_ids": ["a"],
+        "excluded_insights_account_ids": ["b"], "size": 3}))
+    assert reply["status"] == 400
+    assert "recurring transactions request" in reply["error"]["message"]
+    locs = sorted(e["loc"] for e in reply["error"]["errors"])
+    assert locs == ["request.excluded_insights_account_ids", "request.size"]
 
 
 def test_an_unknown_report_is_a_400_on_the_report_field():

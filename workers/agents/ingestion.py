@@ -1,4 +1,5 @@
-"""Agents applying TransactionEvents and AccountEvents to the per-consumer history.
+"""Agents applying TransactionEvents, AccountEvents and CategorizationFeedback to the
+per-consumer state, and the refresh of records enriched by an earlier enrichment version.
 
 Each contract topic has two agents: one for the topic itself and one for its internal re-key
 topic, which carries records that arrived on a partition not owning their consumer.
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 
 from schemas.contract import AccountEvent, TransactionEvent
+from schemas.feedback import CategorizationFeedback
 from workers.app import app, settings
 from workers.ingestion import (
     Ingestion,
@@ -16,10 +18,14 @@ from workers.ingestion import (
     ingest_source_record,
     ingestion_counts,
 )
-from workers.state import hand_off_changes, history, writing_for
+from workers.partitioning import partition_for
+from workers.state import consumer_state, hand_off_changes, history, owned_partitions, writing_for
 from workers.topics import (
     accounts_rekeyed_topic,
     accounts_topic,
+    categorization_feedback_rekeyed_topic,
+    categorization_feedback_topic,
+    enrichment_refresh_ticks_topic,
     transactions_rekeyed_topic,
     transactions_topic,
 )
@@ -38,6 +44,8 @@ async def _apply_batches(stream, ingestion: Ingestion, ingest_record) -> None:
                 with writing_for(event):
                     ingest_record(ingestion, event)
         finally:
+            # One detection per recurring bucket the batch changed, however often.
+            consumer_state.recurring.settle()
             await hand_off_changes()
 
 
@@ -59,9 +67,41 @@ TRANSACTIONS = Ingestion("transactions", TransactionEvent, history.apply_transac
                          transactions_rekeyed_topic)
 ACCOUNTS = Ingestion("accounts", AccountEvent, history.apply_account, accounts_rekeyed_topic)
 
+FEEDBACK = Ingestion("feedback", CategorizationFeedback,
+                     lambda document, _position: consumer_state.apply_feedback(document),
+                     categorization_feedback_rekeyed_topic)
+
 ingest_transactions, ingest_rekeyed_transactions = _declare_agents(TRANSACTIONS,
                                                                    transactions_topic)
 ingest_accounts, ingest_rekeyed_accounts = _declare_agents(ACCOUNTS, accounts_topic)
+ingest_feedback, ingest_rekeyed_feedback = _declare_agents(FEEDBACK,
+                                                           categorization_feedback_topic)
+
+
+@app.agent(enrichment_refresh_ticks_topic, name="enrichment-refresh")
+async def refresh_enrichment(stream):
+    """On every tick, rewrite up to INSIGHTS_ENRICHMENT_REFRESH_BATCH records of the tick's
+    partition that an earlier enrichment version wrote (reports enrich them again on read
+    meanwhile; docs/enrichment.md, "The enrichment version")."""
+    async for event in stream.events():
+        partition = event.message.partition
+        with writing_for(event):
+            done = consumer_state.refresh_enrichment(
+                settings.enrichment_refresh_batch,
+                keep_consumer=lambda c, p=partition: partition_for(c, settings.partitions) == p)
+        await hand_off_changes()
+        if done:
+            ingestion_counts["transactions:re-enriched"] += done
+            log.info("re-enriched %d records on partition %d", done, partition)
+
+
+@app.timer(interval=settings.enrichment_refresh_seconds)
+async def enrichment_refresh_timer() -> None:
+    """Send a refresh tick to every owned partition while stale records remain."""
+    if app.rebalancing or not history.consumers_with_stale():
+        return
+    for partition in sorted(owned_partitions()):
+        enrichment_refresh_ticks_topic.send_soon(key=b"tick", partition=partition, value=b"{}")
 
 
 _last_logged: dict[str, int] = {}

@@ -13,7 +13,7 @@ from workers.app import app, settings
 from workers.codecs import dumps
 from workers.ingestion import send_dead_letter
 from workers.partitioning import partition_for
-from workers.state import history
+from workers.state import consumer_state
 from workers.topics import (
     REPORT_REPLIES,
     output_topic,
@@ -52,7 +52,7 @@ async def handle_request(event: EventT, *, route: bool) -> None:
             report_requests_rekeyed_topic.send_soon(key=peeked.consumer_id.encode(),
                                                     partition=owner, value=msg.value)
             return
-    body = reports.answer(msg.value, peeked, history, datetime.now(UTC).date())
+    body = reports.answer(msg.value, peeked, consumer_state, datetime.now(UTC).date())
     reply_to = peeked.reply_to or REPORT_REPLIES
     try:
         await _reply(reply_to, peeked.correlation_id, body)

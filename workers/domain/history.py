@@ -23,6 +23,12 @@ Layout (docs/architecture.md, "State layout"):
 * The per-consumer index (which transactions exist, their dates and accounts, the newest date,
   the deleted accounts) is derived from the records, held in memory and rebuilt from the store
   after recovery. It is never written to a changelog.
+* With an `Enricher`, a live record also holds the transaction's `categories` and `brand` as
+  enrichment computed them when the record was written, and that enrichment's version
+  (``_ev``). A record of another version is *stale*: `stale_transactions` lists them and
+  `refresh_enrichment` rewrites one (docs/enrichment.md, "The enrichment version").
+* Every change of a live record is reported to a `TransactionListener` (the recurring groups
+  of workers.domain.recurring_groups), with the record's recurring bucket before and after.
 
 Nothing here imports Faust: the store is anything with ``get``, ``set`` and ``delete``.
 """
@@ -39,6 +45,9 @@ from typing import Any, Protocol
 import orjson
 
 from workers.domain.availability import AccountCoverage
+from workers.domain.enrichment.corrections import similarity_key
+from workers.domain.enrichment.transfers import transfer_side
+from workers.domain.recurring_state import bucket_key
 
 KEY_SEPARATOR = "\x1f"
 
@@ -49,7 +58,10 @@ TIMESTAMP = "_ts"
 HIGH_WATER = "_hw"
 DELETED = "_deleted"
 MAX_DAY = "_max"
-BOOKKEEPING = (SOURCE, OFFSET, TIMESTAMP, HIGH_WATER, DELETED, MAX_DAY)
+ENRICHMENT = "_ev"
+BOOKKEEPING = (SOURCE, OFFSET, TIMESTAMP, HIGH_WATER, ENRICHMENT, DELETED, MAX_DAY)
+#: The fields enrichment adds to a stored transaction (in the seed's CategorizedTransaction).
+ENRICHED_FIELDS = ("categories", "brand")
 
 
 class RecordStore(Protocol):
@@ -66,6 +78,29 @@ class RecordStore(Protocol):
     def set(self, key: str, value: dict) -> None: ...
 
     def delete(self, key: str) -> None: ...
+
+
+class Enricher(Protocol):
+    """Categories and brand of a transaction (workers.domain.enrichment.ENRICHER)."""
+
+    version: str
+
+    def enrich(self, transaction: Mapping[str, Any]) -> dict[str, Any]:
+        """`{"categories": [...], "brand": {...}}` (brand absent when none is recognised)."""
+        ...
+
+
+class TransactionListener(Protocol):
+    """Told of every change of a consumer's live transactions, in the order they happen.
+
+    `old_bucket` / `new_bucket` are the recurring bucket keys
+    (workers.domain.recurring_state.bucket_key) of the version before and after, None when it
+    took no part or did not exist; `record` is the new live version (None when the transaction
+    was deleted, expired or moved out of the window).
+    """
+
+    def changed(self, consumer_id: str, txn_id: str, old_bucket: str | None,
+                new_bucket: str | None, record: Mapping[str, Any] | None) -> None: ...
 
 
 class DictStore(dict):
@@ -120,6 +155,13 @@ class _TxnMeta:
     amount: int  # amount.amount (0 for a tombstone)
     type: str  # DEBIT or CREDIT ("" for a tombstone)
     state: str | None
+    # Derived from the live record, for the rules that read a consumer's whole history
+    # (workers.domain.categorization) and the recurring groups; None for a tombstone.
+    bucket: str | None = None  # recurring bucket key, None when it takes no part
+    similarity: str | None = None  # corrections' similarity key
+    transfer_currency: str | None = None  # currency, when it may be a transfer between own accounts
+    categories: tuple[str, ...] = ()  # stored category ids, main first
+    stale: bool = False  # enriched by another version than the enricher's (or not at all)
 
 
 @dataclass(slots=True)
@@ -132,9 +174,18 @@ class _ConsumerIndex:
     # (day, transaction id), a min-heap, so that retention finds the oldest records without
     # scanning the whole history; entries of moved or removed transactions are skipped.
     by_day: list[tuple[str, str]] = field(default_factory=list)
+    #: Bumped on every change of the consumer's transactions or accounts: caches of values
+    #: derived from the whole history compare it.
+    version: int = 0
+    stale: set[str] = field(default_factory=set)  # live records of another enrichment version
 
     def record(self, txn_id: str, meta: _TxnMeta) -> None:
+        self.version += 1
         self.transactions[txn_id] = meta
+        if meta.stale and not meta.deleted:
+            self.stale.add(txn_id)
+        else:
+            self.stale.discard(txn_id)
         heapq.heappush(self.by_day, (meta.day, txn_id))
         if len(self.by_day) > 2 * len(self.transactions) + 64:
             self.by_day = [(m.day, t) for t, m in self.transactions.items()]
@@ -181,13 +232,32 @@ def client_view(record: Mapping[str, Any]) -> dict:
     return {k: v for k, v in record.items() if k not in BOOKKEEPING}
 
 
+#: Fields that replace a transaction's stored ones in reports (workers.domain.categorization):
+#: `categories`, and `brand` (None: no brand).
+Override = dict[str, Any]
+
+
+def apply_override(view: dict[str, Any], override: Override | None) -> dict[str, Any]:
+    """A transaction's client view with its override applied (the view itself when none)."""
+    if not override:
+        return view
+    view = dict(view)
+    for name, value in override.items():
+        if value is None:
+            view.pop(name, None)
+        else:
+            view[name] = value
+    return view
+
+
 def _bookkeeping_tail() -> re.Pattern[bytes]:
     string, integer = rb'"[^"\\]*"', rb"-?[0-9]+"
     fields = [(SOURCE, string), (OFFSET, integer), (TIMESTAMP, integer),
               (HIGH_WATER, rb"(?:" + string + rb"|null)")]
     tail = b"".join(b',"' + name.encode() + b'":' + value for name, value in fields)
-    return re.compile(tail + b'(?:,"' + MAX_DAY.encode() + b'":' + string + b')?(?:,"'
-                      + DELETED.encode() + b'":true)?}')
+    optional = [(ENRICHMENT, string), (MAX_DAY, string), (DELETED, b"true")]
+    tail += b"".join(b'(?:,"' + name.encode() + b'":' + value + b")?" for name, value in optional)
+    return re.compile(tail + b"}")
 
 
 #: The end of a live record's orjson document: the bookkeeping fields in the order
@@ -234,35 +304,54 @@ class StoredTransactions:
     """
 
     def __init__(self, store: RecordStore, consumer_id: str, rows: list[_TxnMeta],
-                 stored: int) -> None:
+                 stored: int, overrides: Mapping[str, Override] | None = None) -> None:
         self._store = store
         self._consumer_id = consumer_id
         self._rows = rows
         self._stored = stored  # records the consumer has in the store
+        self._overrides = overrides or {}
 
     def rows(self) -> list[_TxnMeta]:
         return self._rows
 
     def records(self, rows: Sequence[_TxnMeta]) -> list[dict | None]:
-        """The client views of `rows`, in order (None for a record missing from the store)."""
-        get, consumer_id = self._store.get, self._consumer_id
+        """The client views of `rows` with their overrides, in order (None for a record
+        missing from the store)."""
+        get, consumer_id, overrides = self._store.get, self._consumer_id, self._overrides
         out: list[dict | None] = []
         for row in rows:
             record = get(record_key(consumer_id, row.transaction_id))
-            out.append(None if record is None else client_view(record))
+            out.append(None if record is None else
+                       apply_override(client_view(record), overrides.get(row.transaction_id)))
         return out
 
     def render(self, rows: Sequence[_TxnMeta]) -> list[dict] | list[orjson.Fragment]:
         """The reply's transactions for `rows`, in order (records missing from the store are
-        left out): raw JSON copied from the stored bytes, or the decoded client views."""
+        left out): raw JSON copied from the stored bytes, or the decoded client views; the
+        records with an override are decoded and encoded again."""
         get_raw_many = getattr(self._store, "get_raw_many", None)
         if get_raw_many is None:
             return [record for record in self.records(rows) if record is not None]
         prefix = self._consumer_id + KEY_SEPARATOR
         keys = [prefix + row.transaction_id for row in rows]
         if keys and 2 * len(keys) >= self._stored:
-            return client_views_json(get_raw_many(keys, prefix))
-        return client_views_json(get_raw_many(keys))
+            raws = get_raw_many(keys, prefix)
+        else:
+            raws = get_raw_many(keys)
+        overrides = self._overrides
+        if not overrides or not any(row.transaction_id in overrides for row in rows):
+            return client_views_json(raws)
+        views = []
+        for row, raw in zip(rows, raws, strict=True):
+            if raw is None:
+                continue
+            override = overrides.get(row.transaction_id)
+            if override is None:
+                views.extend(client_views_json((raw,)))
+            else:
+                view = apply_override(client_view(orjson.loads(raw)), override)
+                views.append(orjson.Fragment(orjson.dumps(view, option=orjson.OPT_NON_STR_KEYS)))
+        return views
 
 
 class TransactionHistory:
@@ -273,10 +362,14 @@ class TransactionHistory:
     """
 
     def __init__(self, transactions: RecordStore, accounts: RecordStore,
-                 retention_days: int = 400) -> None:
+                 retention_days: int = 400, enricher: Enricher | None = None,
+                 listener: TransactionListener | None = None) -> None:
         self.transactions = transactions
         self.accounts = accounts
         self.retention = timedelta(days=retention_days)
+        #: Without one, records are stored as the events give them (no categories, no brand).
+        self.enricher = enricher
+        self.listener = listener
         self._index: dict[str, _ConsumerIndex] = {}
 
     # ---- derived index -------------------------------------------------------------------
@@ -295,7 +388,7 @@ class TransactionHistory:
             if keep_consumer is not None and not keep_consumer(consumer_id):
                 continue
             index = self._index.setdefault(consumer_id, _ConsumerIndex())
-            meta = _meta_of(txn_id, record)
+            meta = self._meta_of(txn_id, record)
             index.record(txn_id, meta)
             index.advance(max(meta.day, record.get(HIGH_WATER) or meta.day), self.retention)
         for key, record in account_items:
@@ -372,28 +465,46 @@ class TransactionHistory:
             }
         else:
             record = stored_transaction(event)
+            if self.enricher is not None:
+                record.update(self.enricher.enrich(record))
         if existing is not None and existing.deleted == deleted:
             current = self.transactions.get(key)
-            if current is not None and client_view(current) == client_view(record):
+            if (current is not None and client_view(current) == client_view(record)
+                    and current.get(ENRICHMENT) == self._version(deleted)):
                 return Outcome.UNCHANGED
 
         max_day = max(existing.max_day, day) if existing is not None else day
-        _stamp(record, position, newest, day, max_day, deleted)
-        self.transactions.set(key, record)
-        if deleted:
-            amount, kind, state = 0, "", None
-        else:
-            amount, kind, state = event["amount"]["amount"], event["type"], event.get("state")
-        index.record(txn_id, _TxnMeta(txn_id, day, event["insights_account_id"],
-                                      position.timestamp_ms, position.source, position.offset,
-                                      deleted, max_day, amount, kind, state))
+        _stamp(record, position, newest, day, max_day, deleted, self._version(deleted))
+        self._write(index, consumer_id, txn_id, record, existing)
         if index.advance(newest, self.retention):
             self._prune(index, consumer_id)
         return Outcome.DELETED if deleted else Outcome.APPLIED
 
+    def _version(self, deleted: bool) -> str | None:
+        return None if deleted or self.enricher is None else self.enricher.version
+
+    def _write(self, index: _ConsumerIndex, consumer_id: str, txn_id: str, record: dict,
+               previous: _TxnMeta | None) -> _TxnMeta:
+        """Store a stamped record, index it and tell the listener."""
+        self.transactions.set(record_key(consumer_id, txn_id), record)
+        meta = self._meta_of(txn_id, record)
+        index.record(txn_id, meta)
+        self._tell(consumer_id, txn_id, previous, meta, None if meta.deleted else record)
+        return meta
+
+    def _tell(self, consumer_id: str, txn_id: str, previous: _TxnMeta | None,
+              current: _TxnMeta | None, record: Mapping[str, Any] | None) -> None:
+        old_bucket = previous.bucket if previous is not None else None
+        new_bucket = current.bucket if current is not None else None
+        if self.listener is not None and (old_bucket is not None or new_bucket is not None):
+            self.listener.changed(consumer_id, txn_id, old_bucket, new_bucket, record)
+
     def _remove(self, index: _ConsumerIndex, consumer_id: str, txn_id: str) -> None:
         self.transactions.delete(record_key(consumer_id, txn_id))
-        index.transactions.pop(txn_id, None)
+        previous = index.transactions.pop(txn_id, None)
+        index.version += 1
+        index.stale.discard(txn_id)
+        self._tell(consumer_id, txn_id, previous, None, None)
 
     def _prune(self, index: _ConsumerIndex, consumer_id: str) -> None:
         """Apply retention: the cost is that of the records leaving the window (the by_day heap
@@ -428,10 +539,81 @@ class TransactionHistory:
             "booking_date": day,
         }
         _stamp(record, position, index.newest_day, day, max_day, deleted=True)
-        self.transactions.set(record_key(consumer_id, txn_id), record)
-        index.record(txn_id, _TxnMeta(txn_id, day, account_id, position.timestamp_ms,
-                                      position.source, position.offset, True, max_day, 0, "",
-                                      None))
+        self._write(index, consumer_id, txn_id, record, index.transactions.get(txn_id))
+
+    # ---- enrichment ----------------------------------------------------------------------
+
+    def stale_transactions(self, consumer_id: str) -> list[str]:
+        """Ids of the consumer's live records enriched by another version than the enricher's."""
+        index = self._index.get(consumer_id)
+        return sorted(index.stale) if index is not None else []
+
+    def consumers_with_stale(self) -> list[str]:
+        """Consumers with at least one stale record."""
+        return sorted(c for c, index in self._index.items() if index.stale)
+
+    def refresh_enrichment(self, consumer_id: str, txn_id: str) -> bool:
+        """Rewrite one stale record with the enricher's current result; False when there was
+        nothing to do. The record keeps the position of the event that wrote it, so replays
+        of that event are still recognised."""
+        index = self._index.get(consumer_id)
+        meta = index.transactions.get(txn_id) if index is not None else None
+        if meta is None or meta.deleted or not meta.stale or self.enricher is None:
+            return False
+        current = self.transactions.get(record_key(consumer_id, txn_id))
+        if current is None:
+            return False
+        record = client_view(current)
+        for name in ENRICHED_FIELDS:
+            record.pop(name, None)
+        record.update(self.enricher.enrich(record))
+        _stamp(record, SourcePosition(meta.source, meta.offset, meta.timestamp_ms),
+               current.get(HIGH_WATER), meta.day, meta.max_day, False, self.enricher.version)
+        self._write(index, consumer_id, txn_id, record, meta)
+        return True
+
+    def enrichment_of(self, record: Mapping[str, Any]) -> dict[str, Any]:
+        """The enrichment fields of a live record as the enricher gives them now: the stored
+        ones when the record has the enricher's version, else computed again."""
+        if self.enricher is None or record.get(ENRICHMENT) == self.enricher.version:
+            return {name: record[name] for name in ENRICHED_FIELDS if name in record}
+        view = {k: v for k, v in record.items() if k not in ENRICHED_FIELDS}
+        return self.enricher.enrich(view)
+
+    def record_of(self, consumer_id: str, txn_id: str) -> dict | None:
+        """The stored record of a transaction (bookkeeping included), or None."""
+        return self.transactions.get(record_key(consumer_id, txn_id))
+
+    def metas(self, consumer_id: str) -> Iterable[_TxnMeta]:
+        """The index rows of every record the consumer has, tombstones included."""
+        index = self._index.get(consumer_id)
+        return index.transactions.values() if index is not None else ()
+
+    def meta(self, consumer_id: str, txn_id: str) -> _TxnMeta | None:
+        index = self._index.get(consumer_id)
+        return index.transactions.get(txn_id) if index is not None else None
+
+    def version_of(self, consumer_id: str) -> int:
+        """Changes whenever the consumer's transactions or accounts change."""
+        index = self._index.get(consumer_id)
+        return index.version if index is not None else 0
+
+    def hidden_accounts(self, consumer_id: str) -> frozenset[str]:
+        """Deleted accounts: their transactions are in no report."""
+        index = self._index.get(consumer_id)
+        return frozenset(index.deleted_accounts) if index is not None else frozenset()
+
+    def _meta_of(self, txn_id: str, record: Mapping[str, Any]) -> _TxnMeta:
+        meta = _meta_of(txn_id, record)
+        if not meta.deleted:
+            meta.bucket = _interned(bucket_key(record))
+            meta.similarity = _interned(similarity_key(record, record))
+            side = transfer_side(record)
+            meta.transfer_currency = _interned(side[1]) if side is not None else None
+            meta.categories = _interned_ids(record.get("categories"))
+            meta.stale = (self.enricher is not None
+                          and record.get(ENRICHMENT) != self.enricher.version)
+        return meta
 
     # ---- accounts ------------------------------------------------------------------------
 
@@ -455,6 +637,7 @@ class TransactionHistory:
                        TIMESTAMP: position.timestamp_ms})
         self.accounts.set(key, record)
         index = self._index.setdefault(consumer_id, _ConsumerIndex())
+        index.version += 1
         index.accounts.add(account_id)
         if deleted:
             index.deleted_accounts.add(account_id)
@@ -477,8 +660,10 @@ class TransactionHistory:
             if record is not None:
                 yield client_view(record)
 
-    def transactions_in(self, consumer_id: str, from_day: str, to_day: str) -> StoredTransactions:
-        """The consumer's live transactions dated within [from_day, to_day], read lazily."""
+    def transactions_in(self, consumer_id: str, from_day: str, to_day: str,
+                        overrides: Mapping[str, Override] | None = None) -> StoredTransactions:
+        """The consumer's live transactions dated within [from_day, to_day], read lazily;
+        `overrides` replace fields of some of them (workers.domain.categorization)."""
         index = self._index.get(consumer_id)
         if index is None:
             return StoredTransactions(self.transactions, consumer_id, [], 0)
@@ -486,7 +671,8 @@ class TransactionHistory:
         rows = [meta for meta in index.transactions.values()
                 if not meta.deleted and from_day <= meta.day <= to_day
                 and meta.account_id not in hidden]
-        return StoredTransactions(self.transactions, consumer_id, rows, len(index.transactions))
+        return StoredTransactions(self.transactions, consumer_id, rows, len(index.transactions),
+                                  overrides)
 
     def account_coverages(self, consumer_id: str) -> dict[str, AccountCoverage]:
         """Coverage of every account the consumer has.
@@ -545,13 +731,15 @@ class TransactionHistory:
 
 
 def _stamp(record: dict[str, Any], position: SourcePosition, high_water: str | None, day: str,
-           max_day: str, deleted: bool) -> None:
+           max_day: str, deleted: bool, enrichment_version: str | None = None) -> None:
     """Append the bookkeeping fields to a transaction record: always last, always in this
     order (client_view_json relies on it)."""
     record[SOURCE] = position.source
     record[OFFSET] = position.offset
     record[TIMESTAMP] = position.timestamp_ms
     record[HIGH_WATER] = high_water
+    if enrichment_version is not None:
+        record[ENRICHMENT] = enrichment_version
     if max_day != day:
         record[MAX_DAY] = max_day
     if deleted:
@@ -574,6 +762,30 @@ def _meta_of(txn_id: str, record: Mapping[str, Any]) -> _TxnMeta:
         type="" if deleted else record["type"],
         state=None if deleted else record.get("state"),
     )
+
+
+_INTERNED: dict[Any, Any] = {}
+
+
+def _interned(value: Any) -> Any:
+    """One shared object per distinct value (bucket keys, currencies, category lists repeat
+    across a consumer's transactions): the index then holds a pointer, not a copy. Bounded:
+    the table is dropped when it grows past 200,000 entries."""
+    if value is None:
+        return None
+    found = _INTERNED.get(value)
+    if found is None:
+        if len(_INTERNED) >= 200_000:
+            _INTERNED.clear()
+        found = _INTERNED[value] = value
+    return found
+
+
+def _interned_ids(categories: Any) -> tuple[str, ...]:
+    if not categories:
+        return ()
+    return _interned(tuple(c["id"] for c in categories
+                           if isinstance(c, Mapping) and isinstance(c.get("id"), str)))
 
 
 def _from_millis(timestamp_ms: int) -> datetime | None:

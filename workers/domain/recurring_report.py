@@ -80,19 +80,28 @@ def _mean(values: list[int]) -> int:
     return quotient if total >= 0 else -quotient
 
 
-def _categories(state: Mapping[str, Any], listed: list[list]) -> list[dict[str, str]]:
-    """Categories every listed item has, in the newest item's order."""
-    names = state.get("category_names", {})
+def _categories(state: Mapping[str, Any], listed: list[tuple[str, list]],
+                overrides: Mapping[str, Mapping[str, Any]]) -> list[dict[str, str]]:
+    """Categories every listed item has, in the newest item's order. An item whose
+    transaction has an override (a correction, a transfer between own accounts, a newer
+    enrichment) counts with the override's categories."""
+    names = dict(state.get("category_names", {}))
     common: set[str] | None = None
-    for item in listed:
-        ids = set(categories_of_item(state, item))
-        common = ids if common is None else common & ids
-    ordered = categories_of_item(state, listed[-1])
+    ordered: list[str] = []
+    for txn_id, item in listed:
+        override = overrides.get(txn_id)
+        if override is not None and "categories" in override:
+            ordered = [c["id"] for c in override["categories"]]
+            names.update((c["id"], c["name"]) for c in override["categories"])
+        else:
+            ordered = categories_of_item(state, item)
+        common = set(ordered) if common is None else common & set(ordered)
     return [{"id": c, "name": names[c]} for c in ordered if c in (common or ()) and c in names]
 
 
 def _groups_of(state: Mapping[str, Any], visible: set[str], first: str, last: str,
-               newest_day: str | None) -> Iterable[tuple[str, str, int, dict]]:
+               newest_day: str | None, overrides: Mapping[str, Mapping[str, Any]]
+               ) -> Iterable[tuple[str, str, int, dict]]:
     """(interval, currency, signed average, group) for each group listed from one bucket."""
     members = item_index(state)
     sign = -1 if state["type"] == "DEBIT" else 1
@@ -116,7 +125,7 @@ def _groups_of(state: Mapping[str, Any], visible: set[str], first: str, last: st
             "latest_day": max(days),
             "average_amount": {"amount": average, "currency": currency},
             "transaction_ids": [txn_id for _, txn_id, _ in listed],
-            "categories": _categories(state, [item for _, _, item in listed]),
+            "categories": _categories(state, [(t, item) for _, t, item in listed], overrides),
         }
         if "brand" in state:
             out["brand"] = dict(state["brand"])
@@ -141,12 +150,14 @@ def build_recurring_reports(
     buckets: Iterable[Mapping[str, Any]],
     accounts: Mapping[str, AccountCoverage],
     newest_day: str | None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> dict[str, Any]:
     """The seed's `data` object (`{"reports": [report]}`); see the module docstring.
 
     `buckets` are the consumer's recurring bucket states, `accounts` the coverage of every
     account the consumer has (deleted accounts left out), `newest_day` the consumer's newest
-    transaction date (ISO), against which `active` is judged. Raises `DataAvailabilityNotMet`
+    transaction date (ISO), against which `active` is judged, `overrides` the categories that
+    replace stored ones (workers.domain.categorization). Raises `DataAvailabilityNotMet`
     when the availability is below `required_data_availability`.
     """
     selected = _select_accounts(request, accounts)
@@ -159,7 +170,7 @@ def build_recurring_reports(
     by_interval: dict[str, list[tuple[str, int, dict]]] = {}
     for state in buckets:
         for interval, currency, average, group in _groups_of(state, visible, first, last,
-                                                             newest_day):
+                                                             newest_day, overrides or {}):
             by_interval.setdefault(interval, []).append((currency, average, group))
 
     currencies = Counter(c for entries in by_interval.values() for c, _, _ in entries)

@@ -5,6 +5,7 @@ Public API:
 * `enrich(transaction) -> {"categories": [...], "brand": {...}}` - one transaction, from its
   own fields, in the shape of the seed's CategorizedTransaction;
 * `ENRICHMENT_VERSION` - changes whenever the brand list, the rules or the Category List do;
+* `ENRICHER` - `enrich` and `ENRICHMENT_VERSION` as the history stores them;
 * `own_account_transfers(transactions) -> set of ids` - transfers between the consumer's own
   accounts, which need the consumer's other transactions;
 * `CorrectionRule`, `make_rule`, `add_rule`, `CorrectionBook`, `apply_corrections` -
@@ -34,6 +35,7 @@ from workers.domain.enrichment.engine import ENRICHMENT_VERSION, enrich
 from workers.domain.enrichment.transfers import own_account_transfers
 
 __all__ = [
+    "ENRICHER",
     "ENRICHMENT_VERSION",
     "OWN_ACCOUNTS_CATEGORY_ID",
     "CorrectionBook",
@@ -50,6 +52,20 @@ __all__ = [
 
 #: The category of both sides of a transfer between the consumer's own accounts.
 OWN_ACCOUNTS_CATEGORY_ID: str = taxonomy.by_key("transfers/own_accounts").id
+
+
+class _Engine:
+    """The categorizer as the history stores it (workers.domain.history.Enricher)."""
+
+    version = ENRICHMENT_VERSION
+
+    @staticmethod
+    def enrich(transaction: Mapping[str, Any]) -> dict[str, Any]:
+        return enrich(transaction)
+
+
+#: What the service enriches stored transactions with.
+ENRICHER = _Engine()
 
 
 def apply_history_rules(transactions: Iterable[Mapping[str, Any]],

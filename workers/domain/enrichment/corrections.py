@@ -39,7 +39,9 @@ __all__ = [
     "apply_corrections",
     "make_rule",
     "recategorize",
+    "rule_of",
     "similarity_key",
+    "supersedes",
 ]
 
 #: TRANSACTION: only the corrected transaction; SIMILAR: it and later similar ones.
@@ -95,13 +97,22 @@ def make_rule(feedback: Mapping[str, Any], transaction: Mapping[str, Any],
     """
     if feedback.get("insights_transaction_id") != transaction.get("insights_transaction_id"):
         raise ValueError("the feedback names a different transaction")
+    when = transaction_date(transaction)
+    return rule_of(feedback, when.isoformat() if when else None,
+                   similarity_key(transaction, enrichment))
+
+
+def rule_of(feedback: Mapping[str, Any], anchor_date: str | None,
+            similarity: str | None) -> CorrectionRule:
+    """The rule of a validated CategorizationFeedback (as a dict) whose transaction is dated
+    `anchor_date` and has the similarity key `similarity` (both None while the transaction is
+    unknown: the rule then applies to that transaction alone). ValueError as `make_rule`."""
     category_id = feedback.get("category_id")
     if not taxonomy.is_category_id(category_id):
         raise ValueError(f"category_id {category_id!r} is not in the Category List")
     scope = feedback.get("scope") or "SIMILAR"
     if scope not in SCOPES:
         raise ValueError(f"scope must be one of {SCOPES}")
-    when = transaction_date(transaction)
     created = feedback.get("created_at")
     if isinstance(created, str):
         try:
@@ -112,13 +123,19 @@ def make_rule(feedback: Mapping[str, Any], transaction: Mapping[str, Any],
         raise ValueError("created_at must be a date-time with a UTC offset")
     return CorrectionRule(
         feedback_id=str(feedback.get("feedback_id")),
-        transaction_id=str(transaction["insights_transaction_id"]),
+        transaction_id=str(feedback.get("insights_transaction_id")),
         category_id=category_id,
         scope=scope,
-        anchor_date=when.isoformat() if when else None,
-        similarity_key=similarity_key(transaction, enrichment) if scope == "SIMILAR" else None,
+        anchor_date=anchor_date,
+        similarity_key=similarity if scope == "SIMILAR" else None,
         created_at=created.astimezone(UTC).isoformat(),  # one format: comparable as text
     )
+
+
+def supersedes(rule: CorrectionRule, other: CorrectionRule) -> bool:
+    """Whether `rule` replaces `other` for the same transaction: a different feedback that
+    is newer (by `created_at`, then `feedback_id`)."""
+    return rule.feedback_id != other.feedback_id and _order(rule) > _order(other)
 
 
 def _order(rule: CorrectionRule) -> tuple[str, str]:
@@ -170,16 +187,22 @@ class CorrectionBook:
                  enrichment: Mapping[str, Any]) -> CorrectionRule | None:
         """The rule that decides `transaction`'s category, or None."""
         direct = self._direct.get(transaction.get("insights_transaction_id"))
+        if direct is not None or not self._similar:
+            return direct
+        when = transaction_date(transaction)
+        return self.rule_for_key(transaction.get("insights_transaction_id"),
+                                 when.isoformat() if when else None,
+                                 similarity_key(transaction, enrichment))
+
+    def rule_for_key(self, transaction_id: Any, day: str | None,
+                     key: str | None) -> CorrectionRule | None:
+        """`rule_for` from what it reads: the transaction's id, date (ISO) and similarity key."""
+        direct = self._direct.get(transaction_id)
         if direct is not None:
             return direct
-        if not self._similar:
-            return None
-        key = similarity_key(transaction, enrichment)
         bucket = self._similar.get(key) if key else None
-        when = transaction_date(transaction)
-        if not bucket or when is None:
+        if not bucket or day is None:
             return None
-        day = when.isoformat()
         for rule in bucket:  # newest anchor first
             if rule.anchor_date <= day:
                 return rule

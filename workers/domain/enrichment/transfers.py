@@ -19,7 +19,8 @@ from collections.abc import Iterable, Mapping
 from datetime import date
 from typing import Any
 
-__all__ = ["DEFAULT_MAX_DAYS", "own_account_transfers", "transaction_date"]
+__all__ = ["DEFAULT_MAX_DAYS", "own_account_transfers", "pair_transfers", "transaction_date",
+           "transfer_side"]
 
 DEFAULT_MAX_DAYS = 3
 _EXCLUDED_STATES = frozenset({"FAILED", "CANCELED"})
@@ -40,8 +41,13 @@ def transaction_date(transaction: Mapping[str, Any]) -> date | None:
     return None
 
 
-def _candidate(transaction: Mapping[str, Any]) -> tuple | None:
-    """(type, currency, amount, date, account, id) of a transaction that may be one side."""
+#: (type, currency, amount, date, account id, transaction id) of a possible side of a transfer.
+TransferSide = tuple[str, str, int, date, str, str]
+
+
+def transfer_side(transaction: Mapping[str, Any]) -> TransferSide | None:
+    """(type, currency, amount, date, account, id) of a transaction that may be one side of a
+    transfer between own accounts, or None."""
     kind = transaction.get("type")
     amount = transaction.get("amount")
     tid = transaction.get("insights_transaction_id")
@@ -67,10 +73,16 @@ def _candidate(transaction: Mapping[str, Any]) -> tuple | None:
 def own_account_transfers(transactions: Iterable[Mapping[str, Any]],
                           max_days: int = DEFAULT_MAX_DAYS) -> set[str]:
     """Ids of the transactions that are one side of a transfer between own accounts."""
+    return pair_transfers((transfer_side(t) for t in transactions), max_days)
+
+
+def pair_transfers(sides: Iterable[TransferSide | None],
+                   max_days: int = DEFAULT_MAX_DAYS) -> set[str]:
+    """Ids of the sides (`transfer_side` results; None entries are skipped) that form a
+    transfer between own accounts, paired as the module doc says."""
     debits: dict[tuple[str, int], list[tuple]] = {}
     credits: dict[tuple[str, int], list[tuple]] = {}
-    for transaction in transactions:
-        found = _candidate(transaction)
+    for found in sides:
         if found is None:
             continue
         kind, currency, value, when, account, tid = found

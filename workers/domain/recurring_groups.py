@@ -1,0 +1,204 @@
+"""A consumer's recurring groups kept in step with the history: pure code over a RecordStore.
+
+`RecurringGroups` is the history's `TransactionListener`. Every change of a live transaction
+(insert, new version, deletion, retention) queues the transaction's new version for its new
+bucket and its removal from its old one (workers.domain.recurring_state); `settle` applies
+the queued changes, one `recurring_state.apply` (one detection) per bucket however many of its
+transactions changed, and writes each changed bucket state once, under the key
+``<consumer>\\x1f<bucket key>``. The wiring settles at the end of every ingestion batch, so a
+batch that touches a bucket many times (a backfill) pays for one detection.
+
+The bucket states are derived data: the history's records are the truth. After a crash the
+two changelogs (transactions and recurring) each hold a prefix of their writes, cut at
+different points, so `verify` compares every bucket state with what the history's index says
+its members are (day, amount, categories) and `heal` rebuilds the buckets that differ from
+their member records. The wiring runs both after every recovery, before any event is
+processed; a clean run finds nothing to heal.
+
+The bucket cap (`recurring_state.MAX_BUCKET_ITEMS`) keeps the newest items; an item the cap
+evicted is not brought back when a newer one is removed. `verify` accepts such a state: a
+member missing from a trimmed bucket that is older than everything the bucket kept is not a
+difference.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from workers.domain import recurring_state
+from workers.domain.history import (
+    RecordStore,
+    TransactionHistory,
+    client_view,
+    record_key,
+    split_key,
+)
+
+log = logging.getLogger(__name__)
+
+#: Queued changes: consumer -> bucket key -> transaction id -> new version (None: remove).
+Pending = dict[str, dict[str, dict[str, Mapping[str, Any] | None]]]
+
+
+class RecurringGroups:
+    """The recurring bucket states of every consumer, over a RecordStore (see the module doc)."""
+
+    def __init__(self, store: RecordStore) -> None:
+        self.store = store
+        self._pending: Pending = {}
+        self._queued = 0
+        self._buckets: dict[str, set[str]] = {}  # consumer -> keys of its stored buckets
+
+    # ---- changes ---------------------------------------------------------------------------
+
+    def changed(self, consumer_id: str, txn_id: str, old_bucket: str | None,
+                new_bucket: str | None, record: Mapping[str, Any] | None) -> None:
+        """Queue a change of one transaction (the history's TransactionListener)."""
+        buckets = self._pending.get(consumer_id)
+        if buckets is None:
+            buckets = self._pending[consumer_id] = {}
+        if old_bucket is not None and old_bucket != new_bucket:
+            buckets.setdefault(old_bucket, {})[txn_id] = None
+            self._queued += 1
+        if new_bucket is not None:
+            buckets.setdefault(new_bucket, {})[txn_id] = record
+            self._queued += 1
+
+    @property
+    def queued(self) -> int:
+        """Changes queued since the last `settle`."""
+        return self._queued
+
+    def settle(self) -> int:
+        """Apply every queued change; returns the number of bucket states written or deleted.
+
+        A bucket whose changes cannot be applied (a bug, never bad input: the history hands
+        in validated records) is logged and rebuilt at the next `verify`; the other buckets
+        are applied.
+        """
+        pending, self._pending, self._queued = self._pending, {}, 0
+        written = 0
+        for consumer_id, buckets in pending.items():
+            for bucket, changes in buckets.items():
+                try:
+                    written += self._apply(consumer_id, bucket, changes)
+                except recurring_state.RecurringInputError:
+                    log.exception("recurring bucket %s of %s not updated", bucket, consumer_id)
+        return written
+
+    def discard_pending(self) -> None:
+        """Forget queued changes (a rebalance: the next `verify` repairs what they held)."""
+        self._pending, self._queued = {}, 0
+
+    def _apply(self, consumer_id: str, bucket: str,
+               changes: Mapping[str, Mapping[str, Any] | None]) -> int:
+        key = record_key(consumer_id, bucket)
+        state = self.store.get(key)
+        updated = recurring_state.apply(state, changes)
+        if updated is state:
+            return 0
+        self._put(consumer_id, bucket, updated)
+        return 1
+
+    def _put(self, consumer_id: str, bucket: str, state: dict | None) -> None:
+        key = record_key(consumer_id, bucket)
+        keys = self._buckets.setdefault(consumer_id, set())
+        if state is None:
+            self.store.delete(key)
+            keys.discard(bucket)
+            if not keys:
+                del self._buckets[consumer_id]
+        else:
+            self.store.set(key, state)
+            keys.add(bucket)
+
+    # ---- reading ---------------------------------------------------------------------------
+
+    def bucket_keys(self, consumer_id: str) -> list[str]:
+        return sorted(self._buckets.get(consumer_id, ()))
+
+    def states(self, consumer_id: str) -> list[dict]:
+        """The consumer's bucket states, in bucket key order."""
+        states = []
+        for bucket in self.bucket_keys(consumer_id):
+            state = self.store.get(record_key(consumer_id, bucket))
+            if state is not None:
+                states.append(state)
+        return states
+
+    def consumers(self) -> list[str]:
+        return sorted(self._buckets)
+
+    # ---- recovery --------------------------------------------------------------------------
+
+    def rebuild(self, items: Iterable[tuple[str, Any]], keep_consumer=None) -> None:
+        """Rebuild the index of bucket keys from the stored states (keys only are read)."""
+        self._buckets.clear()
+        self.discard_pending()
+        for key, _ in items:
+            consumer_id, bucket = split_key(key)
+            if keep_consumer is None or keep_consumer(consumer_id):
+                self._buckets.setdefault(consumer_id, set()).add(bucket)
+
+    def verify(self, history: TransactionHistory,
+               consumer_ids: Iterable[str] | None = None) -> list[tuple[str, str]]:
+        """(consumer, bucket) of every stored or expected bucket whose state differs from
+        its members in the history (see the module doc)."""
+        if consumer_ids is None:
+            consumer_ids = sorted(set(history.consumers()) | set(self._buckets))
+        differing: list[tuple[str, str]] = []
+        for consumer_id in consumer_ids:
+            expected = _members_by_bucket(history, consumer_id)
+            for bucket in sorted(set(expected) | self._buckets.get(consumer_id, set())):
+                state = self.store.get(record_key(consumer_id, bucket))
+                if not _agrees(state, expected.get(bucket, {})):
+                    differing.append((consumer_id, bucket))
+        return differing
+
+    def heal(self, history: TransactionHistory, differing: Iterable[tuple[str, str]]) -> int:
+        """Rebuild the given buckets from their member records; returns how many."""
+        healed = 0
+        for consumer_id, bucket in differing:
+            members = [client_view(record) for meta in history.metas(consumer_id)
+                       if meta.bucket == bucket and not meta.deleted
+                       for record in [history.record_of(consumer_id, meta.transaction_id)]
+                       if record is not None]
+            state = recurring_state.rebuild(members) if members else None
+            if state != self.store.get(record_key(consumer_id, bucket)):
+                self._put(consumer_id, bucket, state)
+                healed += 1
+        return healed
+
+
+def _members_by_bucket(history: TransactionHistory,
+                       consumer_id: str) -> dict[str, dict[str, tuple[str, int, tuple]]]:
+    """bucket -> transaction id -> (day, amount, category ids) of the live records."""
+    members: dict[str, dict[str, tuple[str, int, tuple]]] = {}
+    for meta in history.metas(consumer_id):
+        if meta.bucket is not None and not meta.deleted:
+            members.setdefault(meta.bucket, {})[meta.transaction_id] = (
+                meta.day, meta.amount, meta.categories)
+    return members
+
+
+def _agrees(state: Mapping[str, Any] | None,
+            members: Mapping[str, tuple[str, int, tuple]]) -> bool:
+    if state is None:
+        return not members
+    kept: dict[str, str] = {}
+    for _, txn_id, item in recurring_state.items(state):
+        member = members.get(txn_id)
+        if (member is None or item[0] != member[0] or item[1] != member[1]
+                or tuple(recurring_state.categories_of_item(state, item)) != member[2]):
+            return False
+        kept[txn_id] = item[0]
+    if len(kept) == len(members):
+        return True
+    if not state.get("trimmed") or not kept:
+        return False
+    # Members the cap evicted are older than everything the bucket kept.
+    oldest = min((day, txn_id) for txn_id, day in kept.items())
+    return all((day, txn_id) < oldest for txn_id, (day, _, _) in members.items()
+               if txn_id not in kept)
