@@ -34,10 +34,12 @@ from workers.state import consumer_state, history
 from workers.tables import accounts_table, corrections_table, recurring_table, transactions_table
 from workers.topics import (
     ACCOUNTS_REKEYED,
+    CATEGORIZATION_FEEDBACK_REKEYED,
     REPORT_REPLIES,
     REPORT_REQUESTS_REKEYED,
     TRANSACTIONS_REKEYED,
     accounts_rekeyed_topic,
+    categorization_feedback_rekeyed_topic,
     dead_letter_topic,
     report_requests_rekeyed_topic,
     transactions_rekeyed_topic,
@@ -157,11 +159,12 @@ def sent() -> Iterator[Sent]:
             mock.patch.object(transactions_rekeyed_topic, "send_soon") as transactions, \
             mock.patch.object(accounts_rekeyed_topic, "send_soon") as accounts, \
             mock.patch.object(report_requests_rekeyed_topic, "send_soon") as requests, \
+            mock.patch.object(categorization_feedback_rekeyed_topic, "send_soon") as feedback, \
             mock.patch.object(app.producer, "send_records_soon") as changelog, \
             mock.patch.object(app.producer, "send_soon") as other:
         yield Sent(dead_letters,
                    {TRANSACTIONS_REKEYED: transactions, ACCOUNTS_REKEYED: accounts,
-                    REPORT_REQUESTS_REKEYED: requests},
+                    REPORT_REQUESTS_REKEYED: requests, CATEGORIZATION_FEEDBACK_REKEYED: feedback},
                    changelog, other)
 
 

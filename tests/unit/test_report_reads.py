@@ -16,7 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from schemas.categorized import CategorizedReportResponse
+from schemas.categorized import CategorizedReportRequest, CategorizedReportResponse
+from schemas.contract import TransactionEvent
 from tests.unit.test_categorized_report import (
     CONSUMER,
     POOL_ACCOUNTS,
@@ -27,6 +28,8 @@ from tests.unit.test_categorized_report import (
     timeframes,
 )
 from workers.domain.categorized_report import Timeframe, build_categorized_reports
+from workers.domain.consumer_state import ConsumerState
+from workers.domain.enrichment import enrich, taxonomy
 from workers.domain.errors import DataAvailabilityNotMet
 from workers.domain.history import (
     DictStore,
@@ -37,6 +40,8 @@ from workers.domain.history import (
     client_view_json,
     record_key,
 )
+from workers.reports import categorized_report
+from workers.sample_data import generate_sample_data
 
 
 class BytesStore:
@@ -204,3 +209,42 @@ def test_a_record_not_ending_in_bookkeeping_is_decoded_instead() -> None:
     raw = orjson.dumps(odd)
     assert orjson.loads(orjson.dumps(client_view_json(raw))) == {
         "insights_transaction_id": "t1", "categories": [{"id": "c", "name": "C"}]}
+
+
+def _sample_state(store) -> ConsumerState:
+    """The richest consumer of the sample data, with a correction, over `store`."""
+    data = generate_sample_data(consumers=3, months=6, end_date=date(2024, 12, 31), seed=4)
+    consumer = max({t["insights_consumer_id"] for t in data.transactions},
+                   key=lambda c: sum(t["insights_consumer_id"] == c for t in data.transactions))
+    state = ConsumerState(store, DictStore(), DictStore(), DictStore())
+    events = [t for t in data.transactions if t["insights_consumer_id"] == consumer]
+    for offset, event in enumerate(events):
+        state.apply_transaction(TransactionEvent.model_validate_json(orjson.dumps(event))
+                                .model_dump(mode="json", exclude_none=True),
+                                SourcePosition("s:0", offset, 1_717_000_000_000))
+    branded = next(e for e in events if not e.get("deleted") and enrich(e).get("brand"))
+    state.apply_feedback({"feedback_id": "f1", "insights_consumer_id": consumer,
+                          "insights_transaction_id": branded["insights_transaction_id"],
+                          "category_id": taxonomy.by_key("shopping/clothes").id,
+                          "scope": "SIMILAR", "created_at": "2024-01-01T00:00:00+00:00"})
+    return state
+
+
+@pytest.mark.parametrize("body", [
+    {}, {"size": 7, "offset": 3},
+    {"order": [{"field": "CATEGORY"}, {"field": "BRAND", "order": "DESC"}]},
+    {"category_ids": [taxonomy.by_key("shopping/clothes").id,
+                      taxonomy.by_key("transfers/own_accounts").id]},
+    {"category_ids": [taxonomy.by_key("shopping/clothes").id], "only_main_category": True},
+])
+def test_overridden_categories_read_from_stored_bytes_equal_the_decoded_path(body) -> None:
+    raw, decoded = _sample_state(BytesStore()), _sample_state(DictStore())
+    consumer = raw.history.consumers()[0]
+    assert raw.categories.overrides(consumer)  # transfers between own accounts, the correction
+    req = CategorizedReportRequest.model_validate(
+        {"insights_consumer_id": consumer, "from_date": "2024-01-01", "to_date": "2024-12-31",
+         "required_data_availability": "NONE", **body})
+    actual = orjson.loads(orjson.dumps(categorized_report(req, raw, date(2024, 12, 31))))
+    expected = orjson.loads(orjson.dumps(categorized_report(req, decoded, date(2024, 12, 31))))
+    assert actual == expected
+    assert any(r["transactions"] for r in actual["reports"])

@@ -91,7 +91,6 @@ async def refresh_enrichment(stream):
                 keep_consumer=lambda c, p=partition: partition_for(c, settings.partitions) == p)
         await hand_off_changes()
         if done:
-            ingestion_counts["transactions:re-enriched"] += done
             log.info("re-enriched %d records on partition %d", done, partition)
 
 
