@@ -131,7 +131,8 @@ def cmd_produce(args: argparse.Namespace) -> int:
     if settings is None:
         return 2
     topic = settings.topic({"transactions": "insights.transactions.v1",
-                            "accounts": "insights.accounts.v1"}[args.kind])
+                            "accounts": "insights.accounts.v1",
+                            "feedback": "insights.categorization-feedback.v1"}[args.kind])
     lines = read_jsonl(Path(args.file))
     progress = ProgressBar(len(lines), f"{args.kind:>12}")
     count = asyncio.run(produce_lines(settings, topic, lines, progress=progress))
@@ -142,21 +143,37 @@ def cmd_produce(args: argparse.Namespace) -> int:
 
 # ---- request -----------------------------------------------------------------------------
 
-def categorization_request(args: argparse.Namespace) -> dict[str, Any]:
-    """The Categorized Transactions Report request body from command-line flags."""
+#: Flags both reports take (their request field), and those of the categorized report only.
+SCOPE_FLAGS = {"accounts": "insights_account_ids",
+               "exclude_accounts": "excluded_insights_account_ids",
+               "report_days": "report_days", "from_date": "from_date", "to_date": "to_date",
+               "required_availability": "required_data_availability"}
+CATEGORIZATION_FLAGS = {"size": "size", "offset": "offset", "min_amount": "min_amount",
+                        "max_amount": "max_amount", "transaction_type": "transaction_type",
+                        "states": "states", "transaction_ids": "insights_transaction_ids",
+                        "category_ids": "category_ids", "brand_ids": "brand_ids",
+                        "combine": "combine_accounts"}
+CATEGORIZATION_ONLY = (*CATEGORIZATION_FLAGS, "only_main_category", "order", "label",
+                       "exclude_label")
+
+
+def _scope_request(args: argparse.Namespace, flags: dict[str, str]) -> dict[str, Any]:
     request: dict[str, Any] = {"insights_consumer_id": args.consumer}
-    simple = {"accounts": "insights_account_ids", "exclude_accounts": "excluded_insights_account_ids",
-              "report_days": "report_days", "from_date": "from_date", "to_date": "to_date",
-              "size": "size", "offset": "offset", "min_amount": "min_amount",
-              "max_amount": "max_amount", "transaction_type": "transaction_type",
-              "states": "states", "transaction_ids": "insights_transaction_ids",
-              "category_ids": "category_ids", "brand_ids": "brand_ids",
-              "required_availability": "required_data_availability",
-              "combine": "combine_accounts"}
-    for flag, field in simple.items():
+    for flag, field in flags.items():
         value = getattr(args, flag)
         if value is not None:
             request[field] = value
+    return request
+
+
+def recurring_request(args: argparse.Namespace) -> dict[str, Any]:
+    """The Recurring Transactions Report request body from command-line flags."""
+    return _scope_request(args, SCOPE_FLAGS)
+
+
+def categorization_request(args: argparse.Namespace) -> dict[str, Any]:
+    """The Categorized Transactions Report request body from command-line flags."""
+    request = _scope_request(args, {**SCOPE_FLAGS, **CATEGORIZATION_FLAGS})
     if args.only_main_category:
         request["only_main_category"] = True
     if args.order:
@@ -180,7 +197,11 @@ def cmd_request(args: argparse.Namespace) -> int:
     if args.report == "categorization":
         request = categorization_request(args)
     else:
-        request = {"insights_consumer_id": args.consumer}
+        given = [f"--{flag.replace('_', '-')}" for flag in CATEGORIZATION_ONLY
+                 if getattr(args, flag) not in (None, False)]
+        if given:
+            return _fail(f"{', '.join(given)}: only for the categorization report")
+        request = recurring_request(args)
 
     async def run() -> dict[str, Any]:
         async with ReportClient(settings) as client:
@@ -212,6 +233,9 @@ def format_reply(reply: dict[str, Any], limit: int = 25) -> str:
         return "\n".join(lines)
     out = []
     for report in reply["data"]["reports"]:
+        if report["type"] == "RECURRING_TRANSACTIONS":
+            out.append(format_recurring_report(report, limit))
+            continue
         txns = report["transactions"]
         out.append(f"{report['type']}  consumer {report['insights_consumer_id']}  accounts "
                    f"{', '.join(a[:8] for a in report['insights_account_ids']) or '-'}")
@@ -231,6 +255,38 @@ def format_reply(reply: dict[str, Any], limit: int = 25) -> str:
         if len(txns) > limit:
             out.append(f"  ... {len(txns) - limit} more")
         out.append("")
+    return "\n".join(out)
+
+
+def _signed(amount: dict[str, Any]) -> str:
+    value = amount["amount"] / 100
+    return f"{value:+,.2f} {amount.get('currency') or ''}".rstrip() if value else "0.00"
+
+
+def format_recurring_report(report: dict[str, Any], limit: int = 25) -> str:
+    """A Recurring Transactions Report as a text table: one block per interval."""
+    out = [f"{report['type']}  consumer {report['insights_consumer_id']}  accounts "
+           f"{', '.join(a[:8] for a in report['insights_account_ids']) or '-'}",
+           f"  {report['from_date']} .. {report['to_date']}  availability "
+           f"{report['data_availability']}  refreshed {report['refreshed_at']}  "
+           f"{sum(len(i['transaction_groups']) for i in report['intervals'])} groups"]
+    for interval in report["intervals"]:
+        out.append(f"  {interval['interval']:<11}  income {_signed(interval['income_amount'])}"
+                   f"  expenses {_signed(interval['expense_amount'])}")
+        out.append(f"    {'average':>16}  {'days':<5}  {'n':>2}  {'next':<10}  {'active':<6}  "
+                   f"{'conf':>4}  {'category':<24}  brand")
+        groups = interval["transaction_groups"]
+        for group in groups[:limit]:
+            category = (group.get("categories") or [{}])[0].get("name", "")
+            brand = (group.get("brand") or {}).get("name", "")
+            days = f"{group['earliest_day']}-{group['latest_day']}"
+            out.append(f"    {_signed(group['average_amount']):>16}  {days:<5}  "
+                       f"{len(group['transaction_ids']):>2}  {group.get('next_date', ''):<10}  "
+                       f"{str(group.get('active', '')):<6}  {group.get('confidence', 0):>4.2f}  "
+                       f"{category[:24]:<24}  {brand}")
+        if len(groups) > limit:
+            out.append(f"    ... {len(groups) - limit} more")
+    out.append("")
     return "\n".join(out)
 
 
@@ -324,6 +380,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
                       f"  export KAFKA_BOOTSTRAP_SERVERS={broker.bootstrap_servers}\n"
                       "  .venv/bin/insights request categorization --consumer <id> "
                       "--order AMOUNT:DESC --size 10\n"
+                      "  .venv/bin/insights request recurring-transactions --consumer <id> "
+                      "--report-days 365\n"
                       "Ctrl-C stops the worker and the broker.", flush=True)
                 stop.wait()
             return 0
@@ -346,7 +404,8 @@ def build_parser() -> argparse.ArgumentParser:
     worker.set_defaults(func=cmd_worker)
 
     produce = commands.add_parser("produce", help="produce events from a JSON Lines file")
-    produce.add_argument("kind", choices=["transactions", "accounts"])
+    produce.add_argument("kind", choices=["transactions", "accounts", "feedback"],
+                         help="feedback: CategorizationFeedback (category corrections)")
     produce.add_argument("file")
     produce.set_defaults(func=cmd_produce)
 

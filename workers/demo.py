@@ -12,6 +12,7 @@ import orjson
 
 from workers.cli import format_reply
 from workers.client import ProgressBar, ReportClient, RequestTimeout, produce_lines
+from workers.domain.enrichment import taxonomy
 from workers.sample_data import generate_sample_data
 from workers.settings import Settings
 
@@ -85,9 +86,9 @@ async def _demo(settings: Settings, worker: subprocess.Popen, *, consumers: int,
               "including produce)\n", flush=True)
 
         consumer_id = consumer_ids[0]
-        for title, request in _showcase(consumer_id):
+        for title, report, request in _showcase(consumer_id):
             started = time.monotonic()
-            reply = await client.request("categorization", request, timeout=30)
+            reply = await client.request(report, request, timeout=30)
             took = (time.monotonic() - started) * 1000
             print(f"== {title}  ({took:.0f} ms)")
             print(f"   request: {orjson.dumps(request).decode()}")
@@ -103,22 +104,35 @@ async def _stored(client: ReportClient, consumer_id: str) -> int:
     return len(reply["data"]["reports"][0]["transactions"]) if reply["status"] == 200 else -1
 
 
-def _showcase(consumer_id: str) -> list[tuple[str, dict[str, Any]]]:
+def _showcase(consumer_id: str) -> list[tuple[str, str, dict[str, Any]]]:
+    groceries = taxonomy.by_key("food/groceries").id
     return [
         ("Categorized Transactions Report, last 62 days, one report per account",
+         "categorization",
          {"insights_consumer_id": consumer_id, "required_data_availability": "PARTIAL"}),
-        ("The 8 largest expenses of the last 90 days, all accounts combined",
+        ("The 8 largest expenses of the last 90 days, all accounts combined", "categorization",
          {"insights_consumer_id": consumer_id, "report_days": 90, "transaction_type": "DEBIT",
           "order": [{"field": "AMOUNT", "order": "DESC"}], "size": 8,
           "combine_accounts": "ALL", "required_data_availability": "PARTIAL"}),
-        ("Income only, pending and processed, newest first",
+        ("Groceries of the last 60 days by brand (category_ids, order BRAND)", "categorization",
+         {"insights_consumer_id": consumer_id, "report_days": 60, "category_ids": [groceries],
+          "order": [{"field": "BRAND"}, {"field": "DATE", "order": "DESC"}], "size": 10,
+          "combine_accounts": "ALL", "required_data_availability": "PARTIAL"}),
+        ("Income only, pending and processed, newest first", "categorization",
          {"insights_consumer_id": consumer_id, "report_days": 120, "transaction_type": "CREDIT",
           "states": ["PROCESSED", "PENDING"], "combine_accounts": "ALL",
           "required_data_availability": "PARTIAL"}),
-        ("An invalid request is answered with the seed's Error shape",
+        ("Recurring Transactions Report, last 62 days (series proven by the whole history)",
+         "recurring-transactions",
+         {"insights_consumer_id": consumer_id, "required_data_availability": "PARTIAL"}),
+        ("Recurring Transactions Report, last 365 days", "recurring-transactions",
+         {"insights_consumer_id": consumer_id, "report_days": 365,
+          "required_data_availability": "PARTIAL"}),
+        ("An invalid request is answered with the seed's Error shape", "categorization",
          {"insights_consumer_id": consumer_id, "insights_account_ids": ["a"],
           "excluded_insights_account_ids": ["b"], "size": -1}),
         ("A timeframe without data, with the default required_data_availability COMPLETE",
+         "categorization",
          {"insights_consumer_id": consumer_id, "from_date": "2001-01-01",
           "to_date": "2001-01-31"}),
     ]
