@@ -4,6 +4,7 @@ Usage: confluent_client.py BOOTSTRAP TOPIC_PREFIX EVENTS.jsonl REQUESTS.json OUT
 Produces every line of EVENTS.jsonl to insights.transactions.v1 keyed by insights_consumer_id
 (librdkafka's default partitioner, which differs from Java's), sends each request of
 REQUESTS.json to insights.report-requests.v1 with its own reply topic, and writes the replies.
+A request is a Categorized Transactions Report body, or {"report": NAME, "request": BODY}.
 """
 
 import json
@@ -40,11 +41,12 @@ def main() -> int:
     with open(requests_path) as handle:
         requests = json.load(handle)
     wanted = {}
-    for index, request in enumerate(requests):
+    for index, item in enumerate(requests):
+        report, request = ((item["report"], item["request"]) if "report" in item
+                           else ("categorization", item))
         correlation_id = f"confluent-{index}-{uuid.uuid4().hex[:8]}"
         wanted[correlation_id] = index
-        envelope = {"correlation_id": correlation_id, "report": "categorization",
-                    "request": request}
+        envelope = {"correlation_id": correlation_id, "report": report, "request": request}
         producer.produce(f"{prefix}insights.report-requests.v1",
                          key=request["insights_consumer_id"], value=json.dumps(envelope))
     producer.flush(30)

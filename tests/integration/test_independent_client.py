@@ -1,4 +1,5 @@
-"""A second process that speaks only Kafka (confluent-kafka) gets correct Categorized reports."""
+"""A second process that speaks only Kafka (confluent-kafka) gets correct Categorized and
+Recurring Transactions reports."""
 
 from __future__ import annotations
 
@@ -61,7 +62,12 @@ async def test_confluent_kafka_client_gets_correct_reports(worker_factory, tmp_p
     for consumer_id in consumers:
         requests += [full_range_request(consumer_id),
                      full_range_request(consumer_id, combine_accounts="NONE",
-                                        order=[{"field": "AMOUNT", "order": "DESC"}], size=5)]
+                                        order=[{"field": "AMOUNT", "order": "DESC"}], size=5),
+                     full_range_request(consumer_id, order=[{"field": "CATEGORY"},
+                                                            {"field": "BRAND"}]),
+                     {"report": "recurring-transactions", "request": {
+                         "insights_consumer_id": consumer_id, "from_date": "2024-07-01",
+                         "to_date": "2024-09-30", "required_data_availability": "NONE"}}]
     (tmp_path / "requests.json").write_bytes(orjson.dumps(requests))
     empty = tmp_path / "empty.jsonl"
     empty.write_text("")
@@ -71,6 +77,14 @@ async def test_confluent_kafka_client_gets_correct_reports(worker_factory, tmp_p
                          str(tmp_path / "replies.json")], capture_output=True, timeout=120)
     assert run.returncode == 0, run.stderr.decode()[-3000:]
     replies = orjson.loads((tmp_path / "replies.json").read_bytes())
+    recurring_groups = 0
     for request, reply in zip(requests, replies, strict=True):
         assert reply["status"] == 200, reply
-        assert strip_refreshed(reply["data"]) == expected_report(expected, request)
+        if "report" in request:
+            assert strip_refreshed(reply["data"]) == expected_report(
+                expected, request["request"], request["report"])
+            recurring_groups += sum(len(i["transaction_groups"])
+                                    for i in reply["data"]["reports"][0]["intervals"])
+        else:
+            assert strip_refreshed(reply["data"]) == expected_report(expected, request)
+    assert recurring_groups > 0  # salaries, rent and subscriptions recur every month
