@@ -1,4 +1,5 @@
-"""kill -9 a worker while it ingests, restart it, and check that nothing was lost or applied twice.
+"""kill -9 a worker while it ingests, restart it, and check that nothing was lost or applied twice:
+every consumer's transactions and recurring groups equal those computed offline.
 
 The expected state is computed offline from the same events (tests/support.offline_state).
 Round one restarts on the worker's own RocksDB files; round two restarts on an empty data
@@ -51,7 +52,14 @@ def _events(count: int, seed: int) -> tuple[list[dict], list[dict]]:
 last_difference: dict[str, object] = {}
 
 
+def _recurring_request(consumer_id: str) -> dict:
+    return {"insights_consumer_id": consumer_id, "from_date": "2000-01-01",
+            "to_date": "2099-12-31", "required_data_availability": "NONE"}
+
+
 async def _reports_match(client: ReportClient, expected, consumers: list[str]) -> bool:
+    """Every consumer's full Categorized report and full Recurring Transactions report
+    equal the offline computation."""
     for consumer_id in consumers:
         request = full_range_request(consumer_id)
         reply = await client.request("categorization", request, timeout=15)
@@ -62,6 +70,15 @@ async def _reports_match(client: ReportClient, expected, consumers: list[str]) -
         if actual != wanted:
             last_difference.clear()
             last_difference.update(consumer=consumer_id, **_difference(actual, wanted))
+            return False
+    for consumer_id in consumers:
+        request = _recurring_request(consumer_id)
+        reply = await client.request("recurring-transactions", request, timeout=15)
+        wanted = expected_report(expected, request, "recurring-transactions")
+        if reply["status"] != 200 or strip_refreshed(reply["data"]) != wanted:
+            last_difference.clear()
+            last_difference.update(consumer=consumer_id, recurring=reply.get("data"),
+                                   wanted_recurring=wanted)
             return False
     return True
 
