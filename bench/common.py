@@ -273,7 +273,10 @@ async def prepare_topics(settings: Settings) -> None:
 
 
 def changelog_topics(settings: Settings) -> list[str]:
-    return [f"{settings.app_id}-transactions-changelog", f"{settings.app_id}-accounts-changelog"]
+    """The changelogs of the per-consumer tables: transactions, accounts, then the derived
+    recurring groups and category corrections."""
+    return [f"{settings.app_id}-{table}-changelog"
+            for table in ("transactions", "accounts", "recurring", "category-corrections")]
 
 
 # ---- synthetic data ------------------------------------------------------------------------
