@@ -121,7 +121,7 @@ def build_state(events: list[dict], transactions, recurring) -> ConsumerState:
         document = TransactionEvent.model_validate_json(orjson.dumps(event)).model_dump(
             mode="json", exclude_none=True)
         state.history.apply_transaction(document, SourcePosition("bench-0", offset))
-    state.recurring.settle()
+    state.settle_recurring()
     return state
 
 

@@ -140,9 +140,11 @@ def categorized_report(request: CategorizedReportRequest, state: ConsumerState,
 
 def recurring_report(request: RecurringReportRequest, state: ConsumerState,
                      today: date) -> dict[str, Any]:
-    """The seed's `data` object of a Recurring Transactions Report from stored state."""
+    """The seed's `data` object of a Recurring Transactions Report from stored state; the
+    consumer's queued recurring changes are applied first."""
     timeframe = resolve_timeframe(request, today)
     consumer_id = request.insights_consumer_id
+    state.settle_recurring([consumer_id])
     history = state.history
     return build_recurring_reports(request, timeframe, state.recurring.states(consumer_id),
                                    history.account_coverages(consumer_id),

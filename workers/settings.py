@@ -142,6 +142,10 @@ class Settings:
     #: per partition and tick.
     enrichment_refresh_seconds: float = 5.0
     enrichment_refresh_batch: int = 500
+    #: While ingestion is behind, recurring groups are recomputed at the latest after this
+    #: many queued changes or this many seconds (docs/recurring.md, "How the worker keeps it").
+    recurring_max_pending: int = 50_000
+    recurring_max_delay_seconds: float = 30.0
     web_port: int | None = None
     log_level: str = "WARNING"
     compression: str = "snappy"
@@ -182,6 +186,10 @@ class Settings:
                 env, "INSIGHTS_ENRICHMENT_REFRESH_SECONDS", 5, minimum=1)),
             enrichment_refresh_batch=_env_int(env, "INSIGHTS_ENRICHMENT_REFRESH_BATCH", 500,
                                               minimum=1),
+            recurring_max_pending=_env_int(env, "INSIGHTS_RECURRING_MAX_PENDING", 50_000,
+                                           minimum=0),
+            recurring_max_delay_seconds=float(_env_int(
+                env, "INSIGHTS_RECURRING_MAX_DELAY_SECONDS", 30, minimum=0)),
             web_port=int(web_port) if web_port else None,
             log_level=(env.get("INSIGHTS_LOG_LEVEL") or "WARNING").upper(),
             compression=compression,

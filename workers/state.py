@@ -218,6 +218,57 @@ def writing_for(event: EventT) -> Iterator[None]:
             store.partition = None
 
 
+class RecurringSettlePolicy:
+    """When the worker applies the queued recurring changes.
+
+    Due at the end of a batch after which no partition of the batch has more than a batch of
+    records waiting (ingestion has caught up with its input), and while ingestion is behind at
+    the latest after INSIGHTS_RECURRING_MAX_PENDING queued changes or
+    INSIGHTS_RECURRING_MAX_DELAY_SECONDS: a backfill then recomputes a bucket once instead
+    of once per batch that touched it. A due queue is worked off `BUCKETS_PER_STEP` buckets at
+    a time (after each batch, and every second while ingestion is idle), so the event loop is
+    never held for long. Reports settle their consumer first, so no report misses a queued
+    change. The queue holds only ids; after a crash or a rebalance it is gone, and the check
+    after recovery repairs the buckets it held.
+    """
+
+    #: Buckets recomputed per step: ~0.1 s of detection.
+    BUCKETS_PER_STEP = 2000
+
+    def __init__(self) -> None:
+        self._since: float | None = None
+        self._due = False
+
+    def after_batch(self, caught_up: bool) -> None:
+        recurring = consumer_state.recurring
+        if not recurring.queued:
+            self._since, self._due = None, False
+            return
+        now = time.monotonic()
+        if self._since is None:
+            self._since = now
+        self._due = self._due or (caught_up or recurring.queued >= settings.recurring_max_pending
+                                  or now - self._since >= settings.recurring_max_delay_seconds)
+        if self._due:
+            self.step()
+
+    def step(self) -> int:
+        """Work off one step of a due queue; returns the buckets written."""
+        recurring = consumer_state.recurring
+        if not self._due or not recurring.queued:
+            return 0
+        queued = recurring.queued
+        written = consumer_state.settle_recurring(max_buckets=self.BUCKETS_PER_STEP)
+        log.debug("recurring groups: %d of %d queued changes settled, %d buckets written",
+                  queued - recurring.queued, queued, written)
+        if not recurring.queued:
+            self._since, self._due = None, False
+        return written
+
+
+recurring_settles = RecurringSettlePolicy()
+
+
 async def hand_off_changes() -> None:
     """Give every table change made since the last call to the producer (the end of an
     ingestion batch), and wait while the producer is far behind."""

@@ -313,3 +313,46 @@ def test_the_version_changes_with_the_brand_data(monkeypatch):
 def test_the_version_changes_with_the_keywords(monkeypatch):
     monkeypatch.setitem(engine.rules.KEYWORDS, "housing/rent", (None, 2, {"de": "wohnen"}))
     assert engine._version() != ENRICHMENT_VERSION
+
+
+# --- the memo the service enriches through -------------------------------------------------
+
+def _eval_transactions() -> list[dict]:
+    import orjson
+
+    from workers.sample_data import generate_sample_data
+
+    data = generate_sample_data(consumers=4, months=3, seed=3)
+    with open("bench/data/enrichment_eval.jsonl", "rb") as handle:
+        labeled = [orjson.loads(line)["transaction"] for line in handle][:1500]
+    return data.transactions + labeled
+
+
+def test_the_caching_enricher_gives_what_enrich_gives():
+    from workers.domain.enrichment import CachingEnricher
+
+    transactions = _eval_transactions()
+    for size in (300, 100_000):  # 300: the memo is dropped and refilled on the way
+        cached = CachingEnricher(size=size)
+        for transaction in transactions + transactions:
+            assert cached.enrich(transaction) == enrich(transaction)
+    assert cached.hits >= len(transactions)  # the second pass
+
+
+@pytest.mark.parametrize("change", [
+    {"amount": {"amount": 1, "currency": "EUR"}}, {"booking_date": "2020-02-02"},
+    {"state": "PENDING"}, {"labels": {"k": "v"}}, {"insights_transaction_id": "other"},
+    {"insights_account_id": "other"}, {"value_date": "2021-01-01"},
+])
+def test_fields_outside_the_inputs_do_not_change_the_enrichment(change):
+    for transaction in _eval_transactions()[::7]:
+        if "amount" in change:
+            change = {"amount": {**change["amount"],
+                                 "currency": transaction["amount"]["currency"]}}
+        changed = {**transaction, **change}
+        party = transaction.get("counter_party")
+        if isinstance(party, dict):
+            changed["counter_party"] = {**party, "iban": "DE02120300000000202051",
+                                        "account_number": "1234"}
+        assert engine.enrichment_inputs(changed) == engine.enrichment_inputs(transaction)
+        assert enrich(changed) == enrich(transaction)

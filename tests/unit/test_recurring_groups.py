@@ -69,24 +69,61 @@ def test_a_batch_settles_each_bucket_once_and_equals_a_rebuild() -> None:
     state = ConsumerState.in_memory()
     apply_all(state, monthly("n", "netflix", 6) + monthly("r", "rent", 6, day=1, amount=95000))
     assert state.recurring.queued == 12
-    assert state.recurring.settle() == 2  # two buckets written, one detection each
+    assert state.settle_recurring() == 2  # two buckets written, one detection each
     assert state.recurring.queued == 0
     states = state.recurring.states(CONSUMER)
     assert states == reference_states(state)
     assert sorted(g["interval"] for s in states for g in groups(s)) == ["MONTHLY", "MONTHLY"]
 
 
+def test_changes_queued_over_many_batches_settle_like_one_by_one() -> None:
+    events = monthly("n", "netflix", 8) + monthly("r", "rent", 8, day=1, amount=95000)
+    changes = [event("n03", date(2024, 4, 5), "gym"), event("r02", date(2024, 3, 1), "rent",
+                                                            deleted=True),
+               event("n05", date(2024, 6, 5), "netflix", 1799)]
+    one_by_one = ConsumerState.in_memory()
+    for offset, item in enumerate(events + changes):
+        one_by_one.apply_transaction(item, SourcePosition(SOURCE, offset))
+    deferred = ConsumerState.in_memory()
+    apply_all(deferred, events + changes)
+    assert deferred.recurring.queued == 17  # ids per bucket: 16, and n03 also under the gym
+    assert deferred.settle_recurring() == 3
+    assert deferred.recurring.states(CONSUMER) == one_by_one.recurring.states(CONSUMER)
+
+
+def test_settling_one_consumer_leaves_the_others_queued() -> None:
+    state = ConsumerState.in_memory()
+    apply_all(state, monthly("n", "netflix", 4))
+    other = {**event("x1", date(2024, 1, 5), "netflix"), "insights_consumer_id": "other"}
+    state.history.apply_transaction(other, SourcePosition(SOURCE, 50))
+    assert state.settle_recurring([CONSUMER]) == 1
+    assert state.recurring.queued == 1
+    assert state.recurring.states("other") == []
+    assert state.settle_recurring() == 1 and state.recurring.queued == 0
+
+
+def test_a_settle_with_a_budget_leaves_the_rest_queued() -> None:
+    state = ConsumerState.in_memory()
+    apply_all(state, monthly("n", "netflix", 4) + monthly("r", "rent", 4, day=1, amount=95000)
+              + monthly("g", "gym", 4, day=15, amount=3900))
+    assert state.settle_recurring(max_buckets=2) == 2
+    assert state.recurring.queued == 4
+    assert state.settle_recurring(max_buckets=2) == 1
+    assert state.recurring.queued == 0
+    assert state.recurring.states(CONSUMER) == reference_states(state)
+
+
 def test_moves_between_buckets_deletes_and_failures_follow_the_transaction() -> None:
     state = ConsumerState.in_memory()
     events = monthly("n", "netflix", 5)
     apply_all(state, events)
-    state.recurring.settle()
+    state.settle_recurring()
     # t n02 becomes a gym payment, n03 fails, n04 is deleted: the Netflix bucket keeps 2.
     moved = event("n02", date(2024, 3, 5), "gym")
     failed = event("n03", date(2024, 4, 5), "netflix", state="FAILED")
     deleted = event("n04", date(2024, 5, 5), "netflix", deleted=True)
     apply_all(state, [moved, failed, deleted], first_offset=10)
-    state.recurring.settle()
+    state.settle_recurring()
     states = state.recurring.states(CONSUMER)
     assert states == reference_states(state)
     members = sorted(sorted(t for a in s["items"].values() for t in a) for s in states)
@@ -96,7 +133,7 @@ def test_moves_between_buckets_deletes_and_failures_follow_the_transaction() -> 
 def test_retention_removes_expired_transactions_from_their_buckets() -> None:
     state = ConsumerState.in_memory(retention_days=100)
     apply_all(state, monthly("n", "netflix", 6))
-    state.recurring.settle()
+    state.settle_recurring()
     # Only the payments of the last 100 days before the newest date stay, in the bucket too.
     kept = sorted(t for s in state.recurring.states(CONSUMER) for a in s["items"].values()
                   for t in a)
@@ -108,7 +145,7 @@ def test_retention_removes_expired_transactions_from_their_buckets() -> None:
 def test_a_clean_state_verifies_and_a_damaged_one_is_repaired() -> None:
     state = ConsumerState.in_memory()
     apply_all(state, monthly("n", "netflix", 6) + monthly("r", "rent", 4, day=1, amount=95000))
-    state.recurring.settle()
+    state.settle_recurring()
     assert state.recurring.verify(state.history) == []
     good = copy.deepcopy(state.recurring.states(CONSUMER))
     store = state.recurring.store
@@ -132,7 +169,7 @@ def test_a_trimmed_bucket_that_lost_its_oldest_items_to_the_cap_verifies() -> No
     shop = [event(f"s{i:03d}", start + timedelta(days=i // 2), "gym", 1000 + i)
             for i in range(170)]
     apply_all(state, shop)
-    state.recurring.settle()
+    state.settle_recurring()
     [bucket] = state.recurring.states(CONSUMER)
     assert bucket["trimmed"] and sum(len(a) for a in bucket["items"].values()) == 160
     assert state.recurring.verify(state.history) == []

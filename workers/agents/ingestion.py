@@ -9,6 +9,9 @@ from __future__ import annotations
 
 import logging
 
+from faust.exceptions import ConsumerNotStarted
+from faust.types import TP
+
 from schemas.contract import AccountEvent, TransactionEvent
 from schemas.feedback import CategorizationFeedback
 from workers.app import app, settings
@@ -19,7 +22,14 @@ from workers.ingestion import (
     ingestion_counts,
 )
 from workers.partitioning import partition_for
-from workers.state import consumer_state, hand_off_changes, history, owned_partitions, writing_for
+from workers.state import (
+    consumer_state,
+    hand_off_changes,
+    history,
+    owned_partitions,
+    recurring_settles,
+    writing_for,
+)
 from workers.topics import (
     accounts_rekeyed_topic,
     accounts_topic,
@@ -33,25 +43,47 @@ from workers.topics import (
 log = logging.getLogger(__name__)
 
 
-async def _apply_batches(stream, ingestion: Ingestion, ingest_record) -> None:
+async def _apply_batches(stream, ingestion: Ingestion, ingest_record,
+                         paces_recurring: bool = False) -> None:
     # A batch is applied without an await in between; its table changes go to the producer
     # before take_events acknowledges its events, so no commit can cover a change not handed
     # over (workers/state.py, TableStore).
-    async for events in stream.take_events(settings.ingest_batch_size,
-                                           within=settings.ingest_batch_seconds):
+    size = settings.ingest_batch_size
+    async for events in stream.take_events(size, within=settings.ingest_batch_seconds):
         try:
             for event in events:
                 with writing_for(event):
                     ingest_record(ingestion, event)
         finally:
-            # One detection per recurring bucket the batch changed, however often.
-            consumer_state.recurring.settle()
+            # Only the main transactions stream tells whether ingestion has caught up: the
+            # others (re-keyed records, accounts, corrections) carry little.
+            recurring_settles.after_batch(
+                caught_up=not paces_recurring or not _behind(events, size))
             await hand_off_changes()
+
+
+def _behind(events, backlog: int) -> bool:
+    """Whether a partition of the batch has more than `backlog` records after the batch's
+    last one (its high watermark from the latest fetch)."""
+    last: dict[TP, int] = {}
+    for event in events:
+        msg = event.message
+        last[msg.tp] = msg.offset
+    consumer = app.consumer
+    for tp, offset in last.items():
+        try:
+            highwater = consumer.highwater(tp)
+        except ConsumerNotStarted:  # no fetch yet (or a test context): nothing is known
+            return False
+        if highwater is not None and highwater - offset - 1 > backlog:
+            return True
+    return False
 
 
 def _declare_agents(ingestion: Ingestion, source_topic):
     async def ingest(stream):
-        await _apply_batches(stream, ingestion, ingest_source_record)
+        await _apply_batches(stream, ingestion, ingest_source_record,
+                             paces_recurring=ingestion.kind == "transactions")
 
     async def ingest_rekeyed(stream):
         await _apply_batches(stream, ingestion, ingest_rekeyed_record)
@@ -76,6 +108,13 @@ ingest_transactions, ingest_rekeyed_transactions = _declare_agents(TRANSACTIONS,
 ingest_accounts, ingest_rekeyed_accounts = _declare_agents(ACCOUNTS, accounts_topic)
 ingest_feedback, ingest_rekeyed_feedback = _declare_agents(FEEDBACK,
                                                            categorization_feedback_topic)
+
+
+@app.timer(interval=1.0)
+async def settle_recurring_groups() -> None:
+    """Work off a due queue of recurring changes while no batch arrives to do it."""
+    if not app.rebalancing and recurring_settles.step():
+        await hand_off_changes()
 
 
 @app.agent(enrichment_refresh_ticks_topic, name="enrichment-refresh")

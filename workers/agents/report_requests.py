@@ -13,7 +13,7 @@ from workers.app import app, settings
 from workers.codecs import dumps
 from workers.ingestion import send_dead_letter
 from workers.partitioning import partition_for
-from workers.state import consumer_state
+from workers.state import consumer_state, hand_off_changes
 from workers.topics import (
     REPORT_REPLIES,
     output_topic,
@@ -53,6 +53,8 @@ async def handle_request(event: EventT, *, route: bool) -> None:
                                                     partition=owner, value=msg.value)
             return
     body = reports.answer(msg.value, peeked, consumer_state, datetime.now(UTC).date())
+    # A recurring report first applies its consumer's queued recurring changes.
+    await hand_off_changes()
     reply_to = peeked.reply_to or REPORT_REPLIES
     try:
         await _reply(reply_to, peeked.correlation_id, body)

@@ -49,7 +49,7 @@ class ConsumerState:
     def apply_transaction(self, event: Mapping[str, Any], position: SourcePosition) -> str:
         """Apply one TransactionEvent and settle the recurring groups it changed."""
         outcome = self.history.apply_transaction(event, position)
-        self.recurring.settle()
+        self.recurring.settle(self.history)
         return outcome
 
     def apply_account(self, event: Mapping[str, Any], position: SourcePosition) -> str:
@@ -70,8 +70,13 @@ class ConsumerState:
                 done += self.history.refresh_enrichment(consumer_id, txn_id)
             if done >= limit:
                 break
-        self.recurring.settle()
+        self.recurring.settle(self.history)
         return done
+
+    def settle_recurring(self, consumer_ids=None, max_buckets: int | None = None) -> int:
+        """Apply the queued recurring changes (of `consumer_ids` only, when given; of at most
+        `max_buckets` buckets, when given)."""
+        return self.recurring.settle(self.history, consumer_ids, max_buckets)
 
     def verify_recurring(self, consumer_ids=None) -> int:
         """Rebuild every recurring bucket that differs from the history; returns how many."""

@@ -1,12 +1,14 @@
 """A consumer's recurring groups kept in step with the history: pure code over a RecordStore.
 
 `RecurringGroups` is the history's `TransactionListener`. Every change of a live transaction
-(insert, new version, deletion, retention) queues the transaction's new version for its new
-bucket and its removal from its old one (workers.domain.recurring_state); `settle` applies
-the queued changes, one `recurring_state.apply` (one detection) per bucket however many of its
-transactions changed, and writes each changed bucket state once, under the key
-``<consumer>\\x1f<bucket key>``. The wiring settles at the end of every ingestion batch, so a
-batch that touches a bucket many times (a backfill) pays for one detection.
+(insert, new version, deletion, retention) queues the transaction's id under its old and its
+new bucket (workers.domain.recurring_state); `settle` applies the queued changes, one
+`recurring_state.apply` (one detection) per bucket however many of its transactions changed,
+with each transaction's version as the history holds it then (removed from every queued bucket
+but its current one), and writes each changed bucket state once, under the key
+``<consumer>\\x1f<bucket key>``. Only ids are queued, so a long queue costs little memory; the
+wiring settles when ingestion has caught up (and before a consumer's recurring report), so a
+backfill that touches a bucket many times pays for one detection.
 
 The bucket states are derived data: the history's records are the truth. After a crash the
 two changelogs (transactions and recurring) each hold a prefix of their writes, cut at
@@ -38,8 +40,8 @@ from workers.domain.history import (
 
 log = logging.getLogger(__name__)
 
-#: Queued changes: consumer -> bucket key -> transaction id -> new version (None: remove).
-Pending = dict[str, dict[str, dict[str, Mapping[str, Any] | None]]]
+#: Queued changes: consumer -> bucket key -> ids of the transactions that entered or left it.
+Pending = dict[str, dict[str, set[str]]]
 
 
 class RecurringGroups:
@@ -59,34 +61,60 @@ class RecurringGroups:
         buckets = self._pending.get(consumer_id)
         if buckets is None:
             buckets = self._pending[consumer_id] = {}
-        if old_bucket is not None and old_bucket != new_bucket:
-            buckets.setdefault(old_bucket, {})[txn_id] = None
-            self._queued += 1
-        if new_bucket is not None:
-            buckets.setdefault(new_bucket, {})[txn_id] = record
-            self._queued += 1
+        for bucket in (old_bucket, new_bucket):
+            if bucket is not None:
+                queued = buckets.get(bucket)
+                if queued is None:
+                    queued = buckets[bucket] = set()
+                if txn_id not in queued:
+                    queued.add(txn_id)
+                    self._queued += 1
 
     @property
     def queued(self) -> int:
-        """Changes queued since the last `settle`."""
+        """(bucket, transaction) changes queued since the last `settle`."""
         return self._queued
 
-    def settle(self) -> int:
-        """Apply every queued change; returns the number of bucket states written or deleted.
+    def settle(self, history: TransactionHistory, consumer_ids: Iterable[str] | None = None,
+               max_buckets: int | None = None) -> int:
+        """Apply the queued changes (of `consumer_ids` only, when given; of at most
+        `max_buckets` buckets, when given, the rest staying queued); returns the number of
+        bucket states written or deleted.
 
         A bucket whose changes cannot be applied (a bug, never bad input: the history hands
         in validated records) is logged and rebuilt at the next `verify`; the other buckets
         are applied.
         """
-        pending, self._pending, self._queued = self._pending, {}, 0
+        wanted = list(self._pending) if consumer_ids is None else [
+            c for c in consumer_ids if c in self._pending]
+        budget = max_buckets
         written = 0
-        for consumer_id, buckets in pending.items():
-            for bucket, changes in buckets.items():
-                try:
-                    written += self._apply(consumer_id, bucket, changes)
-                except recurring_state.RecurringInputError:
-                    log.exception("recurring bucket %s of %s not updated", bucket, consumer_id)
+        for consumer_id in wanted:
+            buckets = self._pending[consumer_id]
+            while buckets and (budget is None or budget > 0):
+                bucket, txn_ids = buckets.popitem()
+                self._queued -= len(txn_ids)
+                if budget is not None:
+                    budget -= 1
+                written += self._settle_bucket(history, consumer_id, bucket, txn_ids)
+            if not buckets:
+                del self._pending[consumer_id]
+            if budget == 0:
+                break
         return written
+
+    def _settle_bucket(self, history: TransactionHistory, consumer_id: str, bucket: str,
+                       txn_ids: set[str]) -> int:
+        changes = {}
+        for txn_id in sorted(txn_ids):
+            meta = history.meta(consumer_id, txn_id)
+            changes[txn_id] = (history.record_of(consumer_id, txn_id)
+                               if meta is not None and meta.bucket == bucket else None)
+        try:
+            return self._apply(consumer_id, bucket, changes)
+        except recurring_state.RecurringInputError:
+            log.exception("recurring bucket %s of %s not updated", bucket, consumer_id)
+            return 0
 
     def discard_pending(self) -> None:
         """Forget queued changes (a rebalance: the next `verify` repairs what they held)."""

@@ -31,11 +31,12 @@ from workers.domain.enrichment.corrections import (
     recategorize,
     similarity_key,
 )
-from workers.domain.enrichment.engine import ENRICHMENT_VERSION, enrich
+from workers.domain.enrichment.engine import ENRICHMENT_VERSION, enrich, enrichment_inputs
 from workers.domain.enrichment.transfers import own_account_transfers
 
 __all__ = [
     "ENRICHER",
+    "CachingEnricher",
     "ENRICHMENT_VERSION",
     "OWN_ACCOUNTS_CATEGORY_ID",
     "CorrectionBook",
@@ -54,18 +55,37 @@ __all__ = [
 OWN_ACCOUNTS_CATEGORY_ID: str = taxonomy.by_key("transfers/own_accounts").id
 
 
-class _Engine:
-    """The categorizer as the history stores it (workers.domain.history.Enricher)."""
+class CachingEnricher:
+    """The categorizer as the history stores it (workers.domain.history.Enricher), remembering
+    the results of the last `size` distinct inputs (`enrichment_inputs`): a subscription, a
+    salary or a shop's terminal prints the same text again and again, and enrichment is the
+    largest part of applying an event (bench/README.md). Bounded: the memo is dropped when
+    full. Results are shared between calls: callers must not change them."""
 
     version = ENRICHMENT_VERSION
 
-    @staticmethod
-    def enrich(transaction: Mapping[str, Any]) -> dict[str, Any]:
-        return enrich(transaction)
+    def __init__(self, size: int = 50_000) -> None:
+        self.size = size
+        self._memo: dict[bytes, dict[str, Any]] = {}
+        self.hits = self.misses = 0
+
+    def enrich(self, transaction: Mapping[str, Any]) -> dict[str, Any]:
+        key = enrichment_inputs(transaction)
+        if key is None:
+            return enrich(transaction)
+        found = self._memo.get(key)
+        if found is not None:
+            self.hits += 1
+            return found
+        self.misses += 1
+        if len(self._memo) >= self.size:
+            self._memo.clear()
+        found = self._memo[key] = enrich(transaction)
+        return found
 
 
 #: What the service enriches stored transactions with.
-ENRICHER = _Engine()
+ENRICHER = CachingEnricher()
 
 
 def apply_history_rules(transactions: Iterable[Mapping[str, Any]],

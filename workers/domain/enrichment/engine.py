@@ -49,13 +49,15 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
 from workers.domain.enrichment import rules, taxonomy
 from workers.domain.enrichment.brands import Brand, brand_data, brands
 from workers.domain.enrichment.matcher import PatternIndex
 from workers.domain.enrichment.rules import BANK_CODES, KeywordRule, bank_code_words
 from workers.domain.enrichment.text import COMPANY_FORMS, spellings, tokens
 
-__all__ = ["ENRICHMENT_VERSION", "RULES_VERSION", "enrich", "text_words"]
+__all__ = ["ENRICHMENT_VERSION", "RULES_VERSION", "enrich", "enrichment_inputs", "text_words"]
 
 #: Bump when the decision logic changes; data changes are picked up by the digest.
 RULES_VERSION = "1"
@@ -331,6 +333,33 @@ def _entries(key: str, out: list[dict[str, str]], seen: set[str]) -> None:
         if entry is not None and entry.id not in seen:
             seen.add(entry.id)
             out.append({"id": entry.id, "name": entry.name})
+
+
+def _field(value: Any, name: str) -> Any:
+    return value.get(name) if type(value) is dict or isinstance(value, Mapping) else None
+
+
+def enrichment_inputs(transaction: Mapping[str, Any]) -> bytes | None:
+    """Every field `enrich` reads, as one key: two transactions with the same key get the same
+    enrichment (amounts, dates, states, labels, IBANs and ids do not count). None when a field
+    cannot be encoded (`enrich` still handles such input)."""
+    if not (type(transaction) is dict or isinstance(transaction, Mapping)):
+        return None
+    party = transaction.get("counter_party")
+    references = transaction.get("bank_references")
+    if type(references) is dict or isinstance(references, Mapping):
+        references = list(references.items())
+    code = transaction.get("bank_transaction_code")
+    try:
+        return orjson.dumps([
+            transaction.get("type"), transaction.get("method"), transaction.get("reference"),
+            references, _field(party, "holder_name"),
+            _field(_field(party, "holder_address"), "country"),
+            _field(transaction.get("amount"), "currency"),
+            [_field(code, "code"), _field(code, "sub_code"), _field(code, "description")],
+        ])
+    except (TypeError, orjson.JSONEncodeError):
+        return None
 
 
 def enrich(transaction: Mapping[str, Any]) -> dict[str, Any]:
