@@ -104,9 +104,8 @@ def in_process_apply(lines: list[bytes], batch_size: int = 500) -> dict:
     and the ingestion agent do, minus the table writes)."""
     from schemas.contract import TransactionEvent
     from workers.domain.consumer_state import ConsumerState
-    from workers.domain.history import SourcePosition
-
     from workers.domain.enrichment import CachingEnricher
+    from workers.domain.history import SourcePosition
 
     enricher = CachingEnricher()
     state = ConsumerState.in_memory(enricher=enricher)
