@@ -132,8 +132,8 @@ async def measure(env, settings, client, observer, name: str, consumer_id: str,
         produced = {"key_bytes": 0, "value_bytes": 0}
         for line in lines:
             sent = await produce(settings, [line])
-            for name in produced:
-                produced[name] += sent[name]
+            for field in produced:
+                produced[field] += sent[field]
             await asyncio.sleep(TRICKLE_GAP_SECONDS)
     else:
         produced = await produce(settings, lines)
