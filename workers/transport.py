@@ -246,18 +246,147 @@ class DrainingProducer(faust_aiokafka.Producer):
 
 
 class SafeCommitConsumer(faust_aiokafka.Consumer):
-    """Faust's aiokafka consumer that never commits past an offset that was not acknowledged.
+    """Faust's aiokafka consumer that never commits past an offset that was not processed.
 
-    Faust's `_new_offset` treats `min(acked) - committed > 1` as a gap, but `committed` is the
-    next offset to read, so one unacknowledged message at the head of the acked offsets
-    (`min(acked) == committed + 1`) was committed past and never processed: after a restart
-    exactly one event was missing (seen in tests/reliability/test_kill_and_restart.py).
+    1. Faust's `_new_offset` treats `min(acked) - committed > 1` as a gap, but `committed` is
+       the next offset to read, so one unacknowledged message at the head of the acked offsets
+       (`min(acked) == committed + 1`) was committed past and never processed: after a restart
+       exactly one event was missing (seen in tests/reliability/test_kill_and_restart.py).
+       Here a partition does not commit while its next offset is unacknowledged.
+
+    2. Seeks are a barrier for delivery. Faust seeks the stream partitions to their committed
+       offsets at the end of every rebalance (`perform_seek`), after it has resumed them, one
+       partition at a time, and then resets its read offsets. Meanwhile its fetcher keeps
+       delivering records fetched from the client's old position, which can be far ahead of the
+       committed offset: when recovery has read the changelogs and paused them, no partition is
+       active, a fetch still waiting returns the records of every partition (aiokafka reads an
+       empty partition set as "all"), and Faust's `getmany` drops those of the paused stream
+       partitions, so the client's position is past records nobody processed.
+       The first such record delivered after the reset looks like a jump in the offsets, and
+       Faust records the offsets in between as a gap: offsets that need no processing, which
+       `_new_offset` then counts as acknowledged. The commit moved past records that were never
+       processed, and their re-fetched copies were dropped as already read. Seen in the kill -9
+       test: after the restart, 457 records of one partition (round two) were committed over
+       and never applied; in other runs the same race left a hole in the acked offsets instead,
+       and the partition stopped committing (the watchdog's "stalled" partitions).
+
+       Here a fetch and a seek never overlap (`_fetch_lock`); records fetched before a seek of
+       their partition are not delivered (the client fetches them again from the new position);
+       a seek waits for the record being delivered, so Faust has finished its bookkeeping for
+       it; every stream partition is positioned (at its committed offset, or where the reset
+       policy says when it has none); stale gaps and acknowledgements below the new position
+       are dropped; and no partition commits between its assignment and that seek.
     """
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._fetch_lock = asyncio.Lock()
+        self._seeks = 0  # seeks made so far
+        self._sought_at: dict[TP, int] = {}  # partition -> number of its latest seek
+        self._fetched_after = 0  # seeks made before the records being delivered were fetched
+        self._not_delivering = asyncio.Event()
+        self._not_delivering.set()
+        #: Per stream partition, since its seek after assignment: the first offset that must be
+        #: processed when nothing has been committed yet. No entry: not sought, no commit.
+        self._start_offset: dict[TP, int] = {}
+
+    async def _getmany(self, active_partitions, timeout: float):  # type: ignore[override]
+        async with self._fetch_lock:
+            self._fetched_after = self._seeks
+            return await super()._getmany(active_partitions, timeout)
+
+    async def getmany(self, timeout: float):  # type: ignore[override]
+        fetched_after = None
+        async for tp, message in super().getmany(timeout):
+            if fetched_after is None:
+                fetched_after = self._fetched_after  # set by the _getmany of this batch
+            if self._sought_at.get(tp, 0) > fetched_after:
+                continue  # fetched from before a seek of its partition: fetched again after it
+            self._not_delivering.clear()
+            try:
+                yield tp, message
+            finally:  # Faust has handed the record on and updated its read offset
+                self._not_delivering.set()
+
+    def _mark_sought(self, tps) -> None:
+        self._seeks += 1
+        for tp in tps:
+            self._sought_at[tp] = self._seeks
+
+    async def perform_seek(self) -> None:
+        """Faust's perform_seek, as a barrier: see the class docstring."""
+        async with self._fetch_lock:
+            streams = {tp for tp in self.assignment() if not self._is_changelog_tp(tp)}
+            self._mark_sought(streams)
+            await self._not_delivering.wait()
+            committed = {TP(tp.topic, tp.partition): offset
+                         for tp, offset in (await self.seek_to_committed()).items()}
+            # As Faust: read offsets of every assigned partition, committed where known.
+            self._read_offset.update({
+                tp: offset if offset is not None and offset >= 0 else None
+                for tp, offset in committed.items()})
+            self._committed_offset.update({
+                tp: offset if offset else None
+                for tp, offset in committed.items() if offset is not None})
+            # seek_to_committed leaves partitions without a commit where the client is, which
+            # may be past records it fetched and Faust dropped: they start over.
+            uncommitted = sorted(tp for tp in streams if not (committed.get(tp) or 0) > 0)
+            if uncommitted:
+                await self._reset_positions(uncommitted)
+            for tp in streams:
+                offset = committed.get(tp)
+                if not (offset or 0) > 0:
+                    offset = await self.position(faust_aiokafka.ensure_aiokafka_TP(tp))
+                self._start_offset[tp] = offset
+                self._read_offset[tp] = offset
+                self._gap.pop(tp, None)
+                self._forget_acks_below(tp, offset)
+
+    async def _reset_positions(self, tps: list[TP]) -> None:
+        # Where a consumer without a committed offset starts. Every stream partition is sought
+        # here, since the records of it still being delivered were just discarded.
+        reset = str(self.app.conf.consumer_auto_offset_reset).lower()
+        partitions = [faust_aiokafka.ensure_aiokafka_TP(tp) for tp in tps]
+        thread = self._thread
+        if reset == "earliest":
+            await thread.seek_to_beginning(*partitions)
+        elif reset == "latest":
+            await thread.call_thread(thread._ensure_consumer().seek_to_end, *partitions)
+        else:
+            raise RuntimeError(f"no committed offset for {tps} and auto_offset_reset={reset}")
+
+    async def seek(self, partition: TP, offset: int) -> None:
+        """Faust's seek (used by the ingestion watchdog), as a barrier like perform_seek."""
+        tp = TP(partition.topic, partition.partition)
+        async with self._fetch_lock:
+            self._mark_sought({tp})
+            await self._not_delivering.wait()
+            await super().seek(partition, offset)
+            self._gap.pop(tp, None)
+            if self._committed_offset[tp] is None and tp in self._start_offset:
+                self._start_offset[tp] = offset
+
+    def _forget_acks_below(self, tp: TP, offset: int) -> None:
+        acked = self._acked.get(tp)
+        if acked:
+            stale = {x for x in acked if x < offset}
+            if stale:
+                acked[:] = [x for x in acked if x >= offset]
+                self._acked_index[tp].difference_update(stale)
+
+    async def on_partitions_revoked(self, revoked) -> None:
+        for tp in revoked:
+            self._start_offset.pop(tp, None)
+        await super().on_partitions_revoked(revoked)
+
     def _new_offset(self, tp: TP) -> int | None:
+        start = self._start_offset.get(tp)
+        if start is None:
+            return None  # not sought since assigned: acks so far may skip unread records
         acked = self._acked[tp]
         committed = self._committed_offset[tp]
-        if acked and committed is not None and not self._gap[tp] and min(acked) > committed:
+        floor = committed if committed is not None else start
+        if acked and not self._gap[tp] and min(acked) > floor:
             return None  # the next offset to commit has not been acknowledged yet
         return super()._new_offset(tp)
 

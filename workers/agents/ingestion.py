@@ -157,7 +157,9 @@ async def watch_ingestion() -> None:
     Faust, with thousands of records behind its committed offset and no record delivered for
     minutes, although the broker served the partition to other clients. A seek to the
     committed offset resets the client's fetch state for it; records delivered twice are
-    replays, which the history skips.
+    replays, which the history skips. Those stalls were a hole in the acknowledged offsets left
+    by Faust's seek after a rebalance, now a barrier (SafeCommitConsumer, workers/transport.py);
+    the watchdog stays as a safety net.
     """
     global _idle_checks_with_lag
     current = dict(ingestion_counts)
