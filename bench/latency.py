@@ -244,7 +244,7 @@ async def main() -> int:
     args = parser.parse_args()
     events = heavy_consumer_events(CONSUMER, args.transactions, seed=41, pool=TemplatePool())
     validate(events)
-    last_day = max(e["booking_date"] for e in events)
+    last_day = max(e.get("booking_date") or e["value_date"] for e in events)
     recurring = {"insights_consumer_id": CONSUMER, "from_date": "2000-01-01",
                  "to_date": last_day, "required_data_availability": "NONE"}
     requests = {"full": ("categorization", full_range_request(CONSUMER)),
