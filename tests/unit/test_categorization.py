@@ -186,7 +186,7 @@ class _NewRules:
 
     @staticmethod
     def enrich(transaction):
-        result = ENRICHER.enrich(transaction)
+        result = dict(ENRICHER.enrich(transaction))  # the shared result stays as it is
         if result.get("brand", {}).get("name") == "Netflix":
             result["categories"] = [{"id": GROCERIES, "name": "Groceries"}]
             result.pop("brand")
