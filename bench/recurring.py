@@ -9,13 +9,14 @@ parts (bench/README.md, "recurring.py"):
    precision, recall and F1 per interval and overall, interval accuracy, the share of matched
    groups whose `active` flag is right and the mean Jaccard similarity of matched groups.
 2. Per-event cost. For consumers with about 100 and about 2,000 stored transactions, the
-   states of all buckets are built, then events are applied the way the table will: read
-   the bucket's state as JSON bytes, decode, apply, encode (`event_mix`: new transactions,
-   corrections and deletions). Figure: thread CPU time per event, median of rounds run
+   states of all buckets are built, then events are applied the way the worker does:
+   `RecurringGroups.apply_changes` over a store of orjson bytes like the worker's table
+   (reads the bucket's records, decodes, applies, encodes what changed; `event_mix`: new
+   transactions, corrections and deletions). Figure: thread CPU time per event, median of rounds run
    A B B A so that load drift hits both sizes alike. Baseline in the same run:
    `TransactionHistory.apply_transaction` (the service's existing per-event work) on the
    same events.
-3. Report latency. For the consumers with about 2,000 transactions, the time to decode all
+3. Report latency. For the consumers with about 2,000 transactions, the time to read all
    their bucket states and build the report (`build_recurring_reports`), for the 62-day
    default and for the whole retention window, p50/p99 over `--reports` builds with the
    garbage collector on. Baseline: `build_categorized_reports` for the same consumer and
@@ -50,13 +51,9 @@ from workers.domain.categorized_report import (  # noqa: E402
 )
 from workers.domain.history import DictStore, SourcePosition, TransactionHistory  # noqa: E402
 from workers.domain.recurring import INTERVALS  # noqa: E402
+from workers.domain.recurring_groups import RecurringGroups  # noqa: E402
 from workers.domain.recurring_report import build_recurring_reports  # noqa: E402
-from workers.domain.recurring_state import (  # noqa: E402
-    bucket_key,
-    build_states,
-    remove,
-    upsert,
-)
+from workers.domain.recurring_state import bucket_key, build_states  # noqa: E402
 from workers.domain.recurring_state import size as size_of  # noqa: E402
 from workers.recurring_data import (  # noqa: E402
     LabeledHistory,
@@ -154,37 +151,71 @@ def event_mix(history: LabeledHistory, events: int, seed: int) -> list[tuple[str
 def recurring_cost(history: LabeledHistory, ops: list[tuple[str, dict]]) -> float:
     """Thread CPU microseconds per event of the recurring state, bytes in and out.
 
-    Every event is applied to the consumer's stored state as it is (the result is encoded
-    and dropped), so each one costs what it costs at exactly this history size.
+    Every event is applied to the consumer's stored state as it is (what it writes is
+    encoded and counted, not kept), so each one costs what it costs at exactly this history
+    size.
     """
     return _apply_events(history, ops)[0]
 
 
 def written_bytes(history: LabeledHistory, ops: list[tuple[str, dict]]) -> float:
-    """Mean bytes of the bucket state an event writes (what a changelog record would carry;
+    """Mean key + value bytes of the records an event writes (what the changelog carries;
     events that change nothing write nothing)."""
     return _apply_events(history, ops)[1]
 
 
+class EncodedStore:
+    """A RecordStore of orjson bytes, as the worker's RocksDB table keeps them. Once
+    `frozen`, writes are encoded and counted but not kept."""
+
+    def __init__(self) -> None:
+        self.data: dict[str, bytes] = {}
+        self.frozen = False
+        self.written = 0
+
+    def get(self, key: str) -> dict | None:
+        raw = self.data.get(key)
+        return orjson.loads(raw) if raw is not None else None
+
+    def set(self, key: str, value: dict) -> None:
+        raw = orjson.dumps(value)
+        self.written += len(key) + len(raw)
+        if not self.frozen:
+            self.data[key] = raw
+
+    def delete(self, key: str) -> None:
+        self.written += len(key)
+        if not self.frozen:
+            self.data.pop(key, None)
+
+
+def stored_groups(history: LabeledHistory) -> tuple[RecurringGroups, EncodedStore]:
+    """Every bucket of the consumer's history written through `RecurringGroups`."""
+    store = EncodedStore()
+    groups = RecurringGroups(store)
+    members: dict[str, dict[str, dict]] = {}
+    for txn in history.transactions:
+        key = bucket_key(txn)
+        if key is not None:
+            members.setdefault(key, {})[txn["insights_transaction_id"]] = txn
+    for key, changes in members.items():
+        groups.apply_changes(history.consumer_id, key, changes)
+    return groups, store
+
+
 def _apply_events(history: LabeledHistory, ops: list[tuple[str, dict]]) -> tuple[float, float]:
-    table_ = {key: orjson.dumps(state)
-              for key, state in build_states(history.transactions).items()}
-    written = 0
+    groups, store = stored_groups(history)
+    consumer = history.consumer_id
+    store.frozen, store.written = True, 0
     gc.collect()
     gc.disable()
     started = time.thread_time()
     for op, txn in ops:
-        raw = table_.get(bucket_key(txn))  # type: ignore[arg-type]
-        state = orjson.loads(raw) if raw is not None else None
-        if op == "upsert":
-            new = upsert(state, txn)
-        else:
-            new = remove(state, txn["insights_transaction_id"])
-        if new is not state and new is not None:
-            written += len(orjson.dumps(new))
+        groups.apply_changes(consumer, bucket_key(txn),  # type: ignore[arg-type]
+                             {txn["insights_transaction_id"]: txn if op == "upsert" else None})
     elapsed = time.thread_time() - started
     gc.enable()
-    return elapsed / len(ops) * 1e6, written / len(ops)
+    return elapsed / len(ops) * 1e6, store.written / len(ops)
 
 
 def history_cost(history: LabeledHistory, ops: list[tuple[str, dict]]) -> float:
@@ -263,7 +294,7 @@ def report_latency(reports: int, seed: int) -> dict[str, Any]:
         baseline: list[float] = []
         groups = 0
         for history in histories:
-            states = [orjson.dumps(s) for s in build_states(history.transactions).values()]
+            stored, _ = stored_groups(history)
             newest = max(t["booking_date"] for t in history.transactions)
             today = date.fromisoformat(newest)
             accounts = {a: AccountCoverage(a, today - timedelta(days=500), today, None)
@@ -276,8 +307,9 @@ def report_latency(reports: int, seed: int) -> dict[str, Any]:
                 {**body, "combine_accounts": "ALL"})
             timeframe = resolve_timeframe(request, today)
 
-            def build(raw=states, r=request, tf=timeframe, a=accounts, n=newest):
-                return build_recurring_reports(r, tf, [orjson.loads(s) for s in raw], a, n)
+            def build(g=stored, c=history.consumer_id, r=request, tf=timeframe, a=accounts,
+                      n=newest):
+                return build_recurring_reports(r, tf, g.states(c), a, n)
 
             def build_baseline(h=history, r=categorized, tf=timeframe, a=accounts):
                 return build_categorized_reports(r, tf, h.transactions, a)
@@ -294,7 +326,7 @@ def report_latency(reports: int, seed: int) -> dict[str, Any]:
                      f"{base['p50']:.2f} / {base['p99']:.2f}",
                      f"{mine['p50'] / base['p50']:.2f}x / {mine['p99'] / base['p99']:.2f}x"])
     print(f"\nReport build in process: {COST_CONSUMERS} consumers with ~2,000 transactions, "
-          f"{reports} builds per shape (decode every bucket state + build), collector on")
+          f"{reports} builds per shape (read every bucket state from the encoded store + build), collector on")
     print(table(rows, ["timeframe", "groups listed", "recurring p50 / p99 ms",
                        "categorized p50 / p99 ms", "ratio"]))
     return figures
