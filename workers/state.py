@@ -114,18 +114,18 @@ class BatchedTableStore(TableStore):
       the partition, which is what Faust's own callback does per record.
     """
 
-    def __init__(self, table, by_consumer: bool = False) -> None:
+    def __init__(self, table) -> None:
         super().__init__(table)
         #: Partition of the event being applied (set by `writing_for`); None outside of it.
         self.partition: int | None = None
-        #: Derive the partition from the key's consumer id instead (writes made outside of an
-        #: event: recurring groups settled at the end of a batch, repairs after recovery).
-        self.by_consumer = by_consumer
         self._queued: dict[int, list[tuple[bytes, bytes | None]]] = {}
 
     def _partition_of_key(self, key: str) -> int | None:
-        if not self.by_consumer:
-            return None
+        # Outside of an event (recurring groups settled after a batch or by the timer, repairs
+        # after recovery) the partition is that of the key's consumer: every record of a
+        # consumer is written on the consumer's partition (its events are applied there,
+        # re-keyed when they arrive elsewhere), so a read goes to that one database instead of
+        # Faust's search through every partition's, and a write lands where recovery puts it.
         return partition_for(consumer_of_key(key), settings.partitions)
 
     def set(self, key: str, value: dict) -> None:
@@ -171,10 +171,7 @@ class BatchedTableStore(TableStore):
         records.append((key, value))
 
     def _writing_partition(self, key: str) -> int:
-        partition = self.partition if self.partition is not None else self._partition_of_key(key)
-        if partition is None:
-            raise RuntimeError(f"table {self.table.name} written outside of writing_for()")
-        return partition
+        return self.partition if self.partition is not None else self._partition_of_key(key)
 
     def _on_sent(self, metadata: RecordMetadata, count: int) -> None:
         # Faust's Collection._on_changelog_sent, once per batch with the batch's last offset.
@@ -188,8 +185,8 @@ class BatchedTableStore(TableStore):
 
 transactions_store = BatchedTableStore(transactions_table)
 accounts_store = BatchedTableStore(accounts_table)
-recurring_store = BatchedTableStore(recurring_table, by_consumer=True)
-corrections_store = BatchedTableStore(corrections_table, by_consumer=True)
+recurring_store = BatchedTableStore(recurring_table)
+corrections_store = BatchedTableStore(corrections_table)
 _stores = (transactions_store, accounts_store, recurring_store, corrections_store)
 #: Every consumer's state over the tables; `history` is its transaction history.
 consumer_state = ConsumerState(transactions_store, accounts_store, recurring_store,

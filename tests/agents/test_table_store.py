@@ -7,11 +7,11 @@ from types import SimpleNamespace
 from unittest import mock
 
 import orjson
-import pytest
 from aiokafka.structs import RecordMetadata, TopicPartition
 from faust.types import TP
 
-from workers.app import app
+from workers.app import app, settings
+from workers.partitioning import partition_for
 from workers.state import accounts_store, hand_off_changes, transactions_store, writing_for
 from workers.tables import accounts_table, transactions_table
 
@@ -23,11 +23,17 @@ def _event(partition: int) -> SimpleNamespace:
     return SimpleNamespace(message=SimpleNamespace(partition=partition))
 
 
-def test_a_write_outside_of_an_event_is_refused() -> None:
-    with pytest.raises(RuntimeError, match="outside of writing_for"):
-        transactions_store.set("c\x1ft-1", RECORD)
-    with pytest.raises(RuntimeError, match="outside of writing_for"):
-        transactions_store.delete("c\x1ft-1")
+async def test_outside_of_an_event_records_go_to_the_partition_of_their_consumer() -> None:
+    consumer = "6c03aff-8fa0046-ffae74-b0cbc-4d5fd1"
+    key = f"{consumer}\x1ft-1"
+    with mock.patch.object(app.producer, "send_records_soon") as send:
+        transactions_store.set(key, RECORD)
+        assert transactions_store.get(key) == RECORD
+        transactions_store.delete(key)
+        await hand_off_changes()
+    [call] = send.call_args_list
+    assert call.args[1] == partition_for(consumer, settings.partitions)
+    assert call.args[2] == [(key.encode(), orjson.dumps(RECORD)), (key.encode(), None)]
 
 
 async def test_writes_reach_the_store_at_once_and_the_changelog_at_the_hand_off() -> None:
