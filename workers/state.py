@@ -72,8 +72,9 @@ class TableStore:
 
     def _database(self, store: RocksDBStore, key: str):
         # The RocksDB database of the consumer's partition: that of the event being applied,
-        # or of the current event (a report request, answered on its consumer's partition);
-        # None outside of both. One lookup per record there; Faust's table API adds a
+        # else the key's (`_partition_of_key`, the per-consumer tables), else that of the
+        # current event (a report configuration command, on its account's partition); None
+        # outside of all three. One lookup per record there; Faust's table API adds a
         # membership test, a second lookup, its serializer registry and a key-index update.
         partition = self.partition
         if partition is None:

@@ -225,7 +225,7 @@ class RecurringGroups:
         loaded: dict[str, dict] = {}
         members_of: dict[str, dict[str, list]] = {}
         for month, digest in head["months"].items():  # written in month order
-            record = get(f"{key}{MONTH_SEPARATOR}{month}")
+            record = get(_month_key(key, month))
             items = loaded[month] = record.get("items", {}) if record else {}
             if check and (record is None or _digest(items) != digest):
                 consistent = False
