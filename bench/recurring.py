@@ -11,7 +11,7 @@ parts (bench/README.md, "recurring.py"):
 2. Per-event cost. For consumers with about 100 and about 2,000 stored transactions, the
    states of all buckets are built, then events are applied the way the worker does:
    `RecurringGroups.apply_changes` over a store of orjson bytes like the worker's table
-   (reads the bucket's records, decodes, applies, encodes what changed; `event_mix`: new
+   (reads the bucket's record, decodes, applies, encodes it when it changed; `event_mix`: new
    transactions, corrections and deletions). Figure: thread CPU time per event, median of rounds run
    A B B A so that load drift hits both sizes alike. Baseline in the same run:
    `TransactionHistory.apply_transaction` (the service's existing per-event work) on the
@@ -159,8 +159,8 @@ def recurring_cost(history: LabeledHistory, ops: list[tuple[str, dict]]) -> floa
 
 
 def written_bytes(history: LabeledHistory, ops: list[tuple[str, dict]]) -> float:
-    """Mean key + value bytes of the records an event writes (what the changelog carries;
-    events that change nothing write nothing)."""
+    """Mean key + value bytes of the records an event writes to the store (events that
+    change nothing write nothing)."""
     return _apply_events(history, ops)[1]
 
 

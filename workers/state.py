@@ -113,12 +113,16 @@ class BatchedTableStore(TableStore):
       whose flush before every offset commit waits for them;
     * when a batch is delivered, its last offset is stored as the persisted changelog offset of
       the partition, which is what Faust's own callback does per record.
+
+    `changelogged=False` keeps a table local: derived state that recovery rebuilds from the
+    other tables instead of reading it back (the recurring groups, see `rebuild_index`).
     """
 
-    def __init__(self, table) -> None:
+    def __init__(self, table, changelogged: bool = True) -> None:
         super().__init__(table)
         #: Partition of the event being applied (set by `writing_for`); None outside of it.
         self.partition: int | None = None
+        self.changelogged = changelogged
         self._queued: dict[int, list[tuple[bytes, bytes | None]]] = {}
 
     def _partition_of_key(self, key: str) -> int | None:
@@ -166,6 +170,8 @@ class BatchedTableStore(TableStore):
             producer.send_records_soon(topic, partition, records, self._on_sent)
 
     def _queue(self, partition: int, key: bytes, value: bytes | None) -> None:
+        if not self.changelogged:
+            return
         records = self._queued.get(partition)
         if records is None:
             records = self._queued[partition] = []
@@ -186,7 +192,10 @@ class BatchedTableStore(TableStore):
 
 transactions_store = BatchedTableStore(transactions_table)
 accounts_store = BatchedTableStore(accounts_table)
-recurring_store = BatchedTableStore(recurring_table)
+# The recurring groups are derived from the transactions: after a crash or a rebalance they are
+# rebuilt from the recovered history (`rebuild_index`), which costs less than Faust's recovery
+# reading a changelog back record by record, so they write no changelog.
+recurring_store = BatchedTableStore(recurring_table, changelogged=False)
 corrections_store = BatchedTableStore(corrections_table)
 _stores = (transactions_store, accounts_store, recurring_store, corrections_store)
 #: Every consumer's state over the tables; `history` is its transaction history.

@@ -17,7 +17,6 @@ from hypothesis import strategies as st
 from schemas.contract import TransactionEvent
 from workers.domain.consumer_state import ConsumerState
 from workers.domain.history import DictStore, SourcePosition, client_view
-from workers.domain.recurring_groups import INLINE_ITEMS, MONTH_SEPARATOR, _month_records
 from workers.domain.recurring_state import build_states, groups
 
 CONSUMER = "6c03aff-8fa0046-ffae74-b0cbc-4d5fd1"
@@ -49,12 +48,6 @@ def monthly(prefix: str, party: str, count: int, day: int = 5, amount: int = 159
         out.append(event(f"{prefix}{i:02d}", date(start.year + year, month + 1, day), party,
                          amount))
     return out
-
-
-def weekly(prefix: str, party: str, count: int, amount: int = 3900,
-           start: date = date(2024, 1, 2)) -> list[dict]:
-    return [event(f"{prefix}{i:02d}", start + timedelta(weeks=i), party, amount)
-            for i in range(count)]
 
 
 def apply_all(state: ConsumerState, events: list[dict], first_offset: int = 0) -> None:
@@ -182,134 +175,6 @@ def test_a_trimmed_bucket_that_lost_its_oldest_items_to_the_cap_verifies() -> No
     assert state.recurring.verify(state.history) == []
 
 
-# --- the storage layout: a large bucket is a head and one record per month ---------------
-
-def test_a_large_bucket_is_stored_as_a_head_and_month_records() -> None:
-    event_index = [0]
-    store = LoggedStore(event_index)
-    state = ConsumerState(DictStore(), DictStore(), store, DictStore())
-    apply_all(state, weekly("g", "gym", INLINE_ITEMS + 8))  # 40 weeks: 2024-01 .. 2024-10
-    state.settle_recurring()
-    [head_key] = [k for k in store if MONTH_SEPARATOR not in k]
-    head = store[head_key]
-    assert "items" not in head and sorted(head["months"]) == [
-        f"2024-{m:02d}" for m in range(1, 11)]
-    assert sorted(store) == [head_key] + [f"{head_key}{MONTH_SEPARATOR}{m}"
-                                          for m in sorted(head["months"])]
-    assert state.recurring.states(CONSUMER) == reference_states(state)
-    assert [len(g["ids"]) for g in groups(state.recurring.states(CONSUMER)[0])] == [40]
-
-    # One more payment writes its month's record and the head, nothing else.
-    written = len(store.log)
-    state.apply_transaction(event("g-new", date(2024, 10, 10), "gym", 3900),
-                            SourcePosition(SOURCE, 99))
-    assert [key for key, _, _ in store.log[written:]] == [
-        f"{head_key}{MONTH_SEPARATOR}2024-10", head_key]
-    assert state.recurring.states(CONSUMER) == reference_states(state)
-    assert state.recurring.verify(state.history) == []
-
-
-def test_a_bucket_that_shrinks_to_the_inline_size_is_one_record_again() -> None:
-    state = ConsumerState.in_memory()
-    payments = weekly("g", "gym", INLINE_ITEMS + 2)
-    apply_all(state, payments)
-    state.settle_recurring()
-    assert len(state.recurring.store) > 1
-    apply_all(state, [event(p["insights_transaction_id"], date.fromisoformat(p["booking_date"]),
-                            "gym", deleted=True) for p in payments[:2]], first_offset=100)
-    state.settle_recurring()
-    [(key, value)] = state.recurring.store.items()
-    assert sum(len(m) for m in value["items"].values()) == INLINE_ITEMS
-    assert state.recurring.states(CONSUMER) == reference_states(state)
-
-
-def test_month_records_that_do_not_match_their_head_are_repaired() -> None:
-    event_index = [0]
-    store = LoggedStore(event_index)
-    state = ConsumerState(DictStore(), DictStore(), store, DictStore())
-    apply_all(state, weekly("g", "gym", INLINE_ITEMS + 8))
-    state.settle_recurring()
-    written = len(store.log)
-    state.apply_transaction(event("g-new", date(2024, 10, 10), "gym", 3900),
-                            SourcePosition(SOURCE, 99))
-    good = copy.deepcopy(dict(store))
-    [head_key] = [k for k in store if MONTH_SEPARATOR not in k]
-
-    # A crash between the two writes of the last event: its month record reached the
-    # changelog, the head did not. The items agree with the history; the head's groups and
-    # digests were computed without the new payment.
-    [month_write, head_write] = store.log[written:]
-    assert head_write[0] == head_key
-    store[head_key] = copy.deepcopy(replayed(store.log, written)[head_key])
-    state.recurring.rebuild(list(store.items()))
-    assert len(state.recurring.verify(state.history)) == 1
-    assert state.verify_recurring() == 1
-    assert dict(store) == good
-
-    # A month record its head does not name (the head of its first write was cut).
-    orphan = f"{head_key}{MONTH_SEPARATOR}2023-12"
-    store[orphan] = {"items": {"acc-1": {"x": ["2023-12-30", 3900]}}}
-    state.recurring.rebuild(list(store.items()))
-    assert state.verify_recurring() == 1
-    assert dict(store) == good
-
-    # A lost month record.
-    del store[month_write[0]]
-    state.recurring.rebuild(list(store.items()))
-    assert state.verify_recurring() == 1
-    assert dict(store) == good
-    assert state.recurring.verify(state.history) == []
-
-
-def stored_month_records(state: ConsumerState) -> dict[str, dict]:
-    return {key.rpartition(MONTH_SEPARATOR)[2]: value["items"]
-            for key, value in state.recurring.store.items() if MONTH_SEPARATOR in key}
-
-
-@settings(max_examples=40, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(data=st.data())
-def test_month_records_written_from_changes_equal_a_split_of_the_whole_state(
-        data: st.DataObject) -> None:
-    """Only the months a change touches are rewritten; what is stored always equals the
-    whole state split by month, through inserts, moves between months, deletions and the
-    cap evicting the oldest items."""
-    state = ConsumerState.in_memory()
-    inline = ConsumerState.in_memory()  # the same changes, every bucket one record
-    inline.recurring.inline_items = 10**6
-    start = date(2024, 1, 1)
-    count = data.draw(st.integers(INLINE_ITEMS - 2, 175), label="payments")
-    shop = [event(f"s{i:03d}", start + timedelta(days=2 * i), "gym", 1000 + 7 * i)
-            for i in range(count)]
-    for each in (state, inline):
-        apply_all(each, shop)
-        each.settle_recurring()
-    for step in range(data.draw(st.integers(1, 12), label="changes")):
-        original = data.draw(st.sampled_from(shop))
-        day = date.fromisoformat(original["booking_date"]) + timedelta(
-            days=data.draw(st.integers(-40, 40)))
-        change = data.draw(st.sampled_from(["new", "move", "delete", "burst"]))
-        txn_id = f"x{step}" if change == "new" else original["insights_transaction_id"]
-        changed = event(txn_id, day, "gym", 1000 + step, deleted=change == "delete")
-        # A burst: one batch of new payments that settles once (the cap may evict more
-        # than a month of the oldest items).
-        burst = [event(f"b{step}-{i}", day + timedelta(days=i), "gym", 2000 + i)
-                 for i in range(data.draw(st.integers(2, 40)))] if change == "burst" else []
-        for each in (state, inline):
-            if burst:
-                apply_all(each, burst, first_offset=10_000 * (step + 1))
-                each.settle_recurring()
-            else:
-                each.apply_transaction(changed, SourcePosition(SOURCE, 1000 + step))
-        [bucket] = inline.recurring.states(CONSUMER) or [None]
-        assert state.recurring.states(CONSUMER) == inline.recurring.states(CONSUMER)
-        if bucket is not None and sum(map(len, bucket["items"].values())) > INLINE_ITEMS:
-            assert stored_month_records(state) == _month_records(bucket)
-        else:
-            assert stored_month_records(state) == {}
-        assert state.recurring.verify(state.history) == []
-
-
 # --- a crash: both changelogs cut at their own point --------------------------------------
 
 class LoggedStore(DictStore):
@@ -340,15 +205,12 @@ def replayed(log: list, cut: int) -> DictStore:
 
 
 @st.composite
-def recurring_streams(draw: st.DrawFn, large: bool = False) -> list[dict]:
-    """Monthly series at three counterparties (with `large`, the gym's is weekly and grows
-    past the inline size of a bucket), with re-sent versions that change amounts, move a
-    payment to another counterparty, fail it or delete it."""
+def recurring_streams(draw: st.DrawFn) -> list[dict]:
+    """Monthly series at three counterparties, with re-sent versions that change amounts,
+    move a payment to another counterparty, fail it or delete it."""
     events = (monthly("n", "netflix", draw(st.integers(2, 6)))
               + monthly("r", "rent", draw(st.integers(2, 5)), day=1, amount=95000)
-              + (weekly("g", "gym", draw(st.integers(INLINE_ITEMS - 4, INLINE_ITEMS + 6)))
-                 if large else monthly("g", "gym", draw(st.integers(0, 4)), day=15,
-                                       amount=3900)))
+              + monthly("g", "gym", draw(st.integers(0, 4)), day=15, amount=3900))
     events = draw(st.permutations(events))
     for _ in range(draw(st.integers(0, 6))):
         original = draw(st.sampled_from(events))
@@ -364,7 +226,11 @@ def recurring_streams(draw: st.DrawFn, large: bool = False) -> list[dict]:
     return events
 
 
-def crash_and_recover(events: list[dict], data: st.DataObject) -> None:
+@settings(max_examples=300, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.too_slow])
+@given(events=recurring_streams(), data=st.data())
+def test_a_crash_between_the_two_changelogs_is_repaired_at_recovery(
+        events: list[dict], data: st.DataObject) -> None:
     """Each changelog holds a prefix of its writes; the source was committed no further than
     its first event with a write missing from either; recovery rebuilds both tables from the
     prefixes, `verify_recurring` repairs the groups, and the redelivered events bring the state
@@ -396,19 +262,3 @@ def crash_and_recover(events: list[dict], data: st.DataObject) -> None:
     assert recovered.recurring.states(CONSUMER) == state.recurring.states(CONSUMER)
     assert dict(recovered_recurring) == dict(recurring)
     assert recovered.recurring.states(CONSUMER) == reference_states(state)
-
-
-@settings(max_examples=300, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(events=recurring_streams(), data=st.data())
-def test_a_crash_between_the_two_changelogs_is_repaired_at_recovery(
-        events: list[dict], data: st.DataObject) -> None:
-    crash_and_recover(events, data)
-
-
-@settings(max_examples=100, deadline=None, derandomize=True,
-          suppress_health_check=[HealthCheck.too_slow])
-@given(events=recurring_streams(large=True), data=st.data())
-def test_a_crash_amid_the_writes_of_a_large_bucket_is_repaired_at_recovery(
-        events: list[dict], data: st.DataObject) -> None:
-    crash_and_recover(events, data)
