@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 import time
@@ -241,10 +242,15 @@ class RecurringSettlePolicy:
 
     #: Buckets recomputed per step: ~0.1 s of detection.
     BUCKETS_PER_STEP = 2000
+    #: The check after a recovery, in the background: consumers per step (~30 buckets each,
+    #: ~0.05 s) and the share of each second it may take.
+    CONSUMERS_PER_CHECK = 10
+    CHECK_SECONDS_PER_TICK = 0.5
 
     def __init__(self) -> None:
         self._since: float | None = None
         self._due = False
+        self._checked = 0  # buckets rebuilt by the background check since the recovery
 
     def after_batch(self, caught_up: bool) -> None:
         recurring = consumer_state.recurring
@@ -272,6 +278,23 @@ class RecurringSettlePolicy:
             self._since, self._due = None, False
         return written
 
+    async def check_in_background(self) -> int:
+        """Check unchecked consumers' buckets (after a recovery) for up to
+        `CHECK_SECONDS_PER_TICK`, yielding to other work between steps; returns the buckets
+        rebuilt."""
+        recurring = consumer_state.recurring
+        deadline = time.monotonic() + self.CHECK_SECONDS_PER_TICK
+        rebuilt = 0
+        while recurring.unchecked and time.monotonic() < deadline and not app.rebalancing:
+            rebuilt += consumer_state.check_recurring(self.CONSUMERS_PER_CHECK)
+            await asyncio.sleep(0)
+        self._checked += rebuilt
+        if rebuilt and not recurring.unchecked:
+            log.warning("recurring groups checked after recovery: %d buckets rebuilt",
+                        self._checked)
+            self._checked = 0
+        return rebuilt
+
 
 recurring_settles = RecurringSettlePolicy()
 
@@ -296,10 +319,11 @@ def owns_consumer(consumer_id: str, partitions: set[int]) -> bool:
 
 @transactions_table.on_recover
 async def rebuild_index() -> None:
-    """Rebuild the derived indexes from the recovered records, then repair the recurring
-    groups that differ from the history (after a crash the two changelogs may have been cut
-    at different points; workers/domain/recurring_groups.py). Runs before any event of the
-    new assignment is processed."""
+    """Rebuild the derived indexes from the recovered records. Runs before any event of the
+    new assignment is processed. The recurring groups (a local table, written without a
+    changelog) are checked against the history consumer by consumer: before a consumer's
+    buckets are next settled or its report is built, and in the background
+    (`settle_recurring_groups`); workers/domain/recurring_groups.py."""
     started = time.monotonic()
     partitions = owned_partitions()
 
@@ -309,13 +333,11 @@ async def rebuild_index() -> None:
     history.rebuild(transactions_table.items(), accounts_table.items(), keep_consumer=keep)
     consumer_state.recurring.rebuild(recurring_table.items(), keep_consumer=keep)
     consumer_state.corrections.rebuild(corrections_table.items(), keep_consumer=keep)
-    indexed = time.monotonic()
-    healed = consumer_state.verify_recurring()
-    await hand_off_changes()
+    consumer_state.defer_recurring_check()
     # The index lives until the next rebalance: keep the collector from scanning it again and
     # again (full collections over it were the tail of report latency).
     gc.collect()
     gc.freeze()
-    log.warning("index rebuilt for partitions %s: %d consumers in %.3f s; recurring groups "
-                "checked in %.3f s, %d repaired", sorted(partitions), len(history.consumers()),
-                indexed - started, time.monotonic() - indexed, healed)
+    log.warning("index rebuilt for partitions %s: %d consumers in %.3f s; their recurring "
+                "groups are checked before first use and in the background",
+                sorted(partitions), len(history.consumers()), time.monotonic() - started)

@@ -163,6 +163,52 @@ def test_a_clean_state_verifies_and_a_damaged_one_is_repaired() -> None:
     assert state.recurring.verify(state.history) == []
 
 
+def test_after_a_recovery_a_consumer_is_checked_before_its_buckets_are_used() -> None:
+    """The store a recovery leaves (here: empty, as a local table after a crash) is checked
+    consumer by consumer: before the consumer's queued changes are settled or its report
+    reads the buckets, or in the background; nobody sees an unchecked bucket."""
+    other = "0b1c2d3-4e5f607-182930-a1b2c-3d4e5f"
+    state = ConsumerState.in_memory()
+    apply_all(state, monthly("n", "netflix", 6) + monthly("r", "rent", 4, day=1, amount=95000))
+    apply_all(state, [{**e, "insights_consumer_id": other}
+                      for e in monthly("g", "gym", 5, day=15, amount=3900)], first_offset=50)
+    state.settle_recurring()
+    expected = {c: state.recurring.states(c) for c in (CONSUMER, other)}
+
+    state.recurring.store.clear()
+    state.recurring.rebuild([])
+    state.defer_recurring_check()
+    assert state.recurring.unchecked == 2
+    assert state.recurring.states(CONSUMER) == []  # the store holds nothing yet
+
+    # A new payment of CONSUMER: its settle checks CONSUMER first; `other` stays unchecked.
+    state.history.apply_transaction(event("n06", date(2024, 7, 5), "netflix"),
+                                    SourcePosition(SOURCE, 99))
+    state.settle_recurring([CONSUMER])
+    assert state.recurring.states(CONSUMER) == reference_states(state)
+    assert len(groups(state.recurring.states(CONSUMER)[0])[0]["ids"]) == 7
+    assert state.recurring.unchecked == 1 and state.recurring.states(other) == []
+
+    assert state.check_recurring(max_consumers=1) == 1  # the gym bucket
+    assert state.recurring.unchecked == 0
+    assert state.recurring.states(other) == expected[other]
+    assert state.recurring.verify(state.history) == []
+    assert state.check_recurring() == 0
+
+
+def test_a_deferred_check_applies_the_changes_queued_meanwhile() -> None:
+    state = ConsumerState.in_memory()
+    apply_all(state, monthly("n", "netflix", 6))
+    state.settle_recurring()
+    state.recurring.rebuild(list(state.recurring.store.items()))
+    state.defer_recurring_check()
+    apply_all(state, [event("n02", date(2024, 3, 5), "netflix", deleted=True)], first_offset=60)
+    assert state.recurring.queued == 1
+    state.settle_recurring()  # all queued consumers: the unchecked one is checked instead
+    assert state.recurring.queued == 0 and state.recurring.unchecked == 0
+    assert state.recurring.states(CONSUMER) == reference_states(state)
+
+
 def test_a_trimmed_bucket_that_lost_its_oldest_items_to_the_cap_verifies() -> None:
     state = ConsumerState.in_memory()
     start = date(2024, 1, 1)

@@ -112,8 +112,13 @@ ingest_feedback, ingest_rekeyed_feedback = _declare_agents(FEEDBACK,
 
 @app.timer(interval=1.0)
 async def settle_recurring_groups() -> None:
-    """Work off a due queue of recurring changes while no batch arrives to do it."""
-    if not app.rebalancing and recurring_settles.step():
+    """Work off a due queue of recurring changes while no batch arrives to do it, and the
+    check of the recurring groups after a recovery."""
+    if app.rebalancing:
+        return
+    written = recurring_settles.step()
+    written += await recurring_settles.check_in_background()
+    if written:
         await hand_off_changes()
 
 

@@ -82,3 +82,14 @@ class ConsumerState:
         """Rebuild every recurring bucket that differs from the history; returns how many."""
         return self.recurring.heal(self.history, self.recurring.verify(self.history,
                                                                         consumer_ids))
+
+    def defer_recurring_check(self) -> None:
+        """After a recovery: check every consumer's recurring buckets against the history
+        before they are next settled or reported, or in the background (`check_recurring`),
+        instead of all of them before the worker serves (docs/architecture.md)."""
+        self.recurring.defer_check(set(self.history.consumers()) | set(self.recurring.consumers()))
+
+    def check_recurring(self, max_consumers: int | None = None) -> int:
+        """Check up to `max_consumers` of the consumers still unchecked; returns the buckets
+        rebuilt."""
+        return self.recurring.check(self.history, max_consumers=max_consumers)

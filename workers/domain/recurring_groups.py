@@ -54,6 +54,10 @@ class RecurringGroups:
         self._pending: Pending = {}
         self._queued = 0
         self._buckets: dict[str, set[str]] = {}  # consumer -> keys of its stored buckets
+        # Consumers whose buckets have not been compared with the history since a recovery
+        # (`defer_check`): checked before their buckets are next settled or reported, or by
+        # `check` in the background.
+        self._unchecked: set[str] = set()
 
     # ---- changes ---------------------------------------------------------------------------
 
@@ -87,11 +91,22 @@ class RecurringGroups:
         in validated records) is logged and rebuilt at the next `verify`; the other buckets
         are applied.
         """
+        if consumer_ids is not None:
+            consumer_ids = list(consumer_ids)
+            self.check(history, consumer_ids)
         wanted = list(self._pending) if consumer_ids is None else [
             c for c in consumer_ids if c in self._pending]
         budget = max_buckets
         written = 0
         for consumer_id in wanted:
+            if consumer_id in self._unchecked:
+                checked = self.check(history, [consumer_id])
+                written += checked
+                if budget is not None:
+                    budget = max(0, budget - checked)
+                if budget == 0:
+                    break
+                continue
             buckets = self._pending[consumer_id]
             while buckets and (budget is None or budget > 0):
                 bucket, txn_ids = buckets.popitem()
@@ -117,6 +132,36 @@ class RecurringGroups:
         except recurring_state.RecurringInputError:
             log.exception("recurring bucket %s of %s not updated", bucket, consumer_id)
             return 0
+
+    def defer_check(self, consumer_ids: Iterable[str]) -> None:
+        """Mark consumers whose stored buckets may differ from the history (after a recovery):
+        each is checked and repaired (`verify` / `heal`) before its buckets are settled or its
+        report is built, or by `check`, whichever comes first."""
+        self._unchecked = set(consumer_ids)
+
+    @property
+    def unchecked(self) -> int:
+        """Consumers still to be checked since `defer_check`."""
+        return len(self._unchecked)
+
+    def check(self, history: TransactionHistory, consumer_ids: Iterable[str] | None = None,
+              max_consumers: int | None = None) -> int:
+        """Check and repair the unchecked consumers among `consumer_ids` (all when None; at
+        most `max_consumers`); returns the buckets rebuilt. A checked consumer's queued
+        changes are dropped: its buckets were rebuilt from the history as it is now."""
+        if not self._unchecked:
+            return 0
+        candidates = (list(self._unchecked) if consumer_ids is None
+                      else [c for c in consumer_ids if c in self._unchecked])
+        if max_consumers is not None:
+            candidates = candidates[:max_consumers]
+        healed = 0
+        for consumer_id in candidates:
+            self._unchecked.discard(consumer_id)
+            dropped = self._pending.pop(consumer_id, {})
+            self._queued -= sum(map(len, dropped.values()))
+            healed += self.heal(history, self.verify(history, [consumer_id]))
+        return healed
 
     def discard_pending(self) -> None:
         """Forget queued changes (a rebalance: the next `verify` repairs what they held)."""
@@ -168,6 +213,7 @@ class RecurringGroups:
     def rebuild(self, items: Iterable[tuple[str, Any]], keep_consumer=None) -> None:
         """Rebuild the index of bucket keys from the stored states (keys only are read)."""
         self._buckets.clear()
+        self._unchecked.clear()
         self.discard_pending()
         for key, _ in items:
             consumer_id, bucket = split_key(key)
