@@ -16,7 +16,7 @@ from workers.agents.ingestion import (
 from workers.domain.enrichment import ENRICHMENT_VERSION, taxonomy
 from workers.domain.history import ENRICHMENT, record_key
 from workers.ingestion import ingestion_counts
-from workers.state import consumer_state, history
+from workers.state import consumer_state, history, recurring_settles
 from workers.tables import corrections_table, recurring_table, transactions_table
 from workers.topics import CATEGORIZATION_FEEDBACK, CATEGORIZATION_FEEDBACK_REKEYED
 
@@ -129,4 +129,23 @@ async def test_a_refresh_tick_rewrites_records_of_an_earlier_enrichment_version(
     assert written == {"t1", "t2"}
     [bucket] = consumer_state.recurring.states(CONSUMER)  # all four with Netflix again
     assert sum(len(items) for items in bucket["items"].values()) == 4
+    assert consumer_state.recurring.verify(history) == []
+
+
+async def test_after_a_recovery_the_recurring_groups_are_checked_in_the_background(
+        sent: Sent) -> None:
+    await _ingest([transaction(f"t{m}", f"2020-0{m}-10") for m in range(1, 5)])
+    [expected] = consumer_state.recurring.states(CONSUMER)
+    # As a crash leaves the local recurring table: empty, while the history is recovered.
+    recurring_table.data.clear()
+    consumer_state.recurring.rebuild(())
+    consumer_state.defer_recurring_check()
+    assert consumer_state.recurring.unchecked == 1
+    assert consumer_state.recurring.states(CONSUMER) == []
+
+    # What the settle timer does every second (it calls this after its settle step).
+    assert await recurring_settles.check_in_background() == 1
+    assert consumer_state.recurring.unchecked == 0
+    assert consumer_state.recurring.states(CONSUMER) == [expected]
+    assert sum(len(items) for items in expected["items"].values()) == 4
     assert consumer_state.recurring.verify(history) == []
