@@ -283,13 +283,16 @@ class RecurringSettlePolicy:
         `CHECK_SECONDS_PER_TICK`, yielding to other work between steps; returns the buckets
         rebuilt."""
         recurring = consumer_state.recurring
+        if not recurring.unchecked:
+            self._checked = 0  # settles and reports may have checked the last ones
+            return 0
         deadline = time.monotonic() + self.CHECK_SECONDS_PER_TICK
         rebuilt = 0
         while recurring.unchecked and time.monotonic() < deadline and not app.rebalancing:
             rebuilt += consumer_state.check_recurring(self.CONSUMERS_PER_CHECK)
             await asyncio.sleep(0)
         self._checked += rebuilt
-        if rebuilt and not recurring.unchecked:
+        if not recurring.unchecked:  # the last of them: also when nothing needed a rebuild
             log.warning("recurring groups checked after recovery: %d buckets rebuilt",
                         self._checked)
             self._checked = 0

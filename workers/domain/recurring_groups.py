@@ -16,8 +16,10 @@ crash or on a newly assigned partition starts it empty), a clean stop's copy tha
 changes still queued then, or, where a store is changelogged, a prefix of its writes cut at
 another point than the history's. `verify` compares every bucket state with what the history's
 index says its members are (day, amount, categories) and `heal` rebuilds the buckets that
-differ from their member records. The wiring runs both after every recovery, before any event
-is processed; a clean run finds nothing to heal.
+differ from their member records. After every recovery the wiring marks every consumer
+(`defer_check`); each is checked before its queued changes are settled or its report reads
+its buckets, and `check` works through the rest in the background. A clean run finds nothing
+to heal.
 
 The bucket cap (`recurring_state.MAX_BUCKET_ITEMS`) keeps the newest items; an item the cap
 evicted is not brought back when a newer one is removed. `verify` accepts such a state: a
