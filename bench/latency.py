@@ -30,6 +30,12 @@ Method (one worker, RocksDB tables, embedded broker):
    (`reports.answer`: envelope and body validation, report, plus orjson of the reply) over the
    DictStore, and the same over a RocksDB store (rocksdict, orjson values) like the worker's
    table. Broker round trip ~= worker p50 - in-process `answer` p50 over RocksDB.
+5. Baseline through the same broker, without the worker: the full report's reply bytes sent
+   by a plain aiokafka producer (the service's compression, acks=all) to a topic of this
+   benchmark and read by a plain consumer with the reply consumer's settings, then decoded as
+   the client decodes a reply. This is what moving and decoding a reply of that size costs by
+   itself; the full report's latency is about this plus the empty round trip plus the worker's
+   `answer`.
 """
 
 from __future__ import annotations
@@ -45,10 +51,12 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import orjson  # noqa: E402
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa: E402
 from common import (  # noqa: E402
     BenchEnv,
     TemplatePool,
     arg_parser,
+    create_topics,
     encode,
     heavy_consumer_events,
     log,
@@ -70,7 +78,7 @@ from schemas.contract import TransactionEvent  # noqa: E402
 from schemas.recurring import RecurringReportRequest  # noqa: E402
 from tests.support import full_range_request  # noqa: E402
 from workers import reports  # noqa: E402
-from workers.client import ReportClient  # noqa: E402
+from workers.client import REPLY_FETCH_MAX_WAIT_MS, ReportClient, decode_reply  # noqa: E402
 from workers.codecs import dumps  # noqa: E402
 from workers.domain.consumer_state import ConsumerState  # noqa: E402
 from workers.domain.history import DictStore, SourcePosition  # noqa: E402
@@ -180,8 +188,9 @@ def in_process(events: list[dict], requests: dict[str, tuple[str, dict]], n: int
                 "answer_and_dumps_rocksdb": percentiles(time_in_process(
                     lambda r=raw, p=peeked: dumps(reports.answer(r, p, rocks_state, today)),
                     n)),
-                "reply_bytes": len(dumps(reports.answer(raw, peeked, dict_state, today))),
+                "reply_value": dumps(reports.answer(raw, peeked, dict_state, today)),
             }
+            figures[shape]["reply_bytes"] = len(figures[shape]["reply_value"])
         for store in rocks_stores:
             store.close()
     return figures
@@ -222,6 +231,10 @@ async def through_broker(client: ReportClient, report: str, body: dict, expected
             latencies.append((now() - started) * 1000)
             if reply.get("status") != 200 or items_of(reply["data"]) != expected:
                 wrong += 1
+            # Freed here, not by the next iteration's assignment: a full report is ~60,000
+            # objects, and their deallocation (~4 ms) is this loop's work, not the next
+            # request's latency.
+            del reply
 
     per = total // requesters
     started = now()
@@ -233,6 +246,53 @@ async def through_broker(client: ReportClient, report: str, body: dict, expected
             "requests_per_s": round(len(latencies) / elapsed, 1), "wrong_replies": wrong,
             "client_full_collections": len(pauses.full_ms),
             "client_full_collection_max_ms": round(max(pauses.full_ms, default=0.0), 1)}
+
+
+async def reply_transport(settings, value: bytes, total: int) -> dict:
+    """Baseline 5 of the module doc: `value` produced and consumed `total` times, one after
+    the other, by plain aiokafka clients, and decoded as the client decodes a reply."""
+    topic = settings.topic("bench-reply-transport")
+    await create_topics(settings, [topic])
+    codec = settings.compression
+    producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, linger_ms=0,
+                                compression_type=None if codec == "none" else codec,
+                                max_request_size=16 * 1024 * 1024)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+        fetch_max_wait_ms=REPLY_FETCH_MAX_WAIT_MS[settings.broker_profile],
+        max_partition_fetch_bytes=8 * 1024 * 1024)
+    await producer.start()
+    await consumer.start()
+    try:
+        partitions = [TopicPartition(topic, p) for p in range(settings.partitions)]
+        consumer.assign(partitions)
+        await consumer.seek_to_end(*partitions)
+        for tp in partitions:
+            await consumer.position(tp)
+
+        async def one() -> tuple[float, float, float]:
+            started = now()
+            await producer.send_and_wait(topic, key=b"bench", value=value)
+            acked = now()
+            received = None
+            while received is None:
+                for records in (await consumer.getmany(timeout_ms=1000)).values():
+                    received = records[-1].value
+            fetched = now()
+            decoded = decode_reply(received)
+            done = now()
+            del decoded  # freed outside the measurement, as in through_broker
+            return acked - started, fetched - acked, done - fetched
+
+        for _ in range(10):
+            await asyncio.wait_for(one(), 30)
+        rows = [await asyncio.wait_for(one(), 30) for _ in range(total)]
+    finally:
+        await consumer.stop()
+        await producer.stop()
+    parts = ("produce_and_ack", "ack_to_fetched", "decode", "total")
+    return {part: percentiles([(sum(r) if part == "total" else r[i]) * 1000 for r in rows])
+            for i, part in enumerate(parts)}
 
 
 async def main() -> int:
@@ -283,6 +343,9 @@ async def main() -> int:
                     log(f"{shape}: {requesters} requester(s), {args.requests} requests")
                     results[f"{shape}/{requesters}"] = await through_broker(
                         client, report, body, expected[shape], requesters, args.requests)
+            log(f"full report's reply bytes through the broker, no worker: {args.requests}")
+            transport = await reply_transport(settings, local["full"]["reply_value"],
+                                              args.requests)
         worker.stop()
 
     print(f"\nReport latency (ms): one consumer with {args.transactions:,} "
@@ -311,6 +374,12 @@ async def main() -> int:
                      base["answer_and_dumps_rocksdb"]["p90"],
                      base["answer_and_dumps_rocksdb"]["p99"],
                      base["answer_and_dumps_rocksdb"]["max"], "", ""])
+    for part, label in (("total", "full's reply bytes through the broker, no worker"),
+                        ("produce_and_ack", "  of which: produce (acks=all)"),
+                        ("ack_to_fetched", "  of which: ack to fetched by the consumer"),
+                        ("decode", "  of which: decoded as the client does")):
+        t = transport[part]
+        rows.append([label, t["p50"], t["p90"], t["p99"], t["max"], "", ""])
     print(table(rows, ["", "p50", "p90", "p99", "max", "req/s", "client full GCs (max ms)"]))
     print("\n20 requesters = 20 coroutines sharing one ReportClient (one producer, one reply "
           "consumer), each waiting for its reply before sending the next.")
@@ -338,7 +407,10 @@ async def main() -> int:
         print(f"WRONG REPLIES: {wrong}")
     write_json(args.json, {"benchmark": "latency", "transactions": args.transactions,
                            "requests": args.requests, "heap_frozen": not args.no_freeze, "through_broker": results,
-                           "in_process": local, "target_p99_ms": TARGET_P99_MS,
+                           "in_process": {shape: {k: v for k, v in figures.items()
+                                                  if k != "reply_value"}
+                                          for shape, figures in local.items()},
+                           "reply_transport": transport, "target_p99_ms": TARGET_P99_MS,
                            "target_met_full": full_p99 < TARGET_P99_MS,
                            "target_met_page": page_p99 < TARGET_P99_MS,
                            "target_met_recurring": recurring_p99 < TARGET_P99_MS,
