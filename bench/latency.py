@@ -6,7 +6,7 @@ Method (one worker, RocksDB tables, embedded broker):
 1. Store 2,000 transactions over 13 months for one consumer (bench/common.py,
    heavy_consumer_events) and wait until its report holds all of them.
 2. Requests for that consumer:
-     full   -- the whole range, every transaction in the reply (2,000 transactions, ~1.5 MB);
+     full   -- the whole range, every transaction in the reply (2,000 transactions, ~1.7 MB);
      page   -- the same range, `size: 50` (the newest 50, DATE DESC; what a UI asks for);
      recurring      -- the Recurring Transactions Report over the whole range (every group);
      recurring-62d  -- the same for the last 62 days of the data (the seed's default span);
@@ -23,6 +23,11 @@ Method (one worker, RocksDB tables, embedded broker):
    own objects (the service's modules, the events, the in-process baselines) stay out of the
    collector's full passes, which otherwise walk them inside some request's latency. The full
    collections during a row are counted (with the longest).
+   Stages of each one-requester row, from wall-clock times (the client and the worker share
+   this machine's clock): request sent -> reply sent by the worker (the reply record's
+   timestamp, which the worker's producer sets, in whole ms: the request's produce, the hop
+   to the worker, the worker's answer); reply sent -> received by the client's listener
+   (compression, the broker, the client's fetch); received -> decoded.
 4. Baseline, in process, same request: `workers.reports.categorized_report` (or
    `recurring_report`) over a ConsumerState built from the same events with the in-memory
    DictStore, 300 times.
@@ -51,7 +56,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import orjson  # noqa: E402
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition  # noqa: E402
+from aiokafka import AIOKafkaProducer, ConsumerRecord  # noqa: E402
 from common import (  # noqa: E402
     BenchEnv,
     TemplatePool,
@@ -78,7 +83,12 @@ from schemas.contract import TransactionEvent  # noqa: E402
 from schemas.recurring import RecurringReportRequest  # noqa: E402
 from tests.support import full_range_request  # noqa: E402
 from workers import reports  # noqa: E402
-from workers.client import REPLY_FETCH_MAX_WAIT_MS, ReportClient, decode_reply  # noqa: E402
+from workers.client import (  # noqa: E402
+    ReportClient,
+    assign_at_end,
+    decode_reply,
+    reply_consumer,
+)
 from workers.codecs import dumps  # noqa: E402
 from workers.domain.consumer_state import ConsumerState  # noqa: E402
 from workers.domain.history import DictStore, SourcePosition  # noqa: E402
@@ -164,9 +174,13 @@ def time_in_process(fn, n: int, gc_off: bool = False) -> list[float]:
     return out
 
 
-def in_process(events: list[dict], requests: dict[str, tuple[str, dict]], n: int) -> dict:
+def in_process(events: list[dict], requests: dict[str, tuple[str, dict]], n: int,
+               keep_reply_of: str) -> tuple[dict, bytes]:
+    """Baseline 4 of the module doc for each request shape, and the reply value (bytes) of
+    the shape `keep_reply_of`, for baseline 5."""
     today = date.today()
     figures: dict[str, dict] = {}
+    kept = b""
     dict_state = build_state(events, DictStore(), DictStore())
     with tempfile.TemporaryDirectory(prefix="insights-bench-rocks-") as path:
         rocks_stores = RocksStore(f"{path}/transactions"), RocksStore(f"{path}/recurring")
@@ -188,12 +202,14 @@ def in_process(events: list[dict], requests: dict[str, tuple[str, dict]], n: int
                 "answer_and_dumps_rocksdb": percentiles(time_in_process(
                     lambda r=raw, p=peeked: dumps(reports.answer(r, p, rocks_state, today)),
                     n)),
-                "reply_value": dumps(reports.answer(raw, peeked, dict_state, today)),
             }
-            figures[shape]["reply_bytes"] = len(figures[shape]["reply_value"])
+            reply = dumps(reports.answer(raw, peeked, dict_state, today))
+            figures[shape]["reply_bytes"] = len(reply)
+            if shape == keep_reply_of:
+                kept = reply
         for store in rocks_stores:
             store.close()
-    return figures
+    return figures, kept
 
 
 class CollectorPauses:
@@ -218,17 +234,48 @@ class CollectorPauses:
         gc.callbacks.remove(self)
 
 
-async def through_broker(client: ReportClient, report: str, body: dict, expected: int,
+class StagedReportClient(ReportClient):
+    """The service's ReportClient, which also notes for each reply to one of its requests
+    the reply record's timestamp (set by the worker's producer when it sent the reply, in
+    ms) and the wall-clock time its listener received it. With the request's own send time
+    these split a request's latency into three stages (client and worker share this
+    machine's clock)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.received: dict[str, tuple[float, float]] = {}  # popped by the requester
+
+    def _on_record(self, record: ConsumerRecord) -> None:
+        if record.key is not None:
+            correlation_id = record.key.decode(errors="replace")
+            if correlation_id in self._futures and correlation_id not in self.received:
+                self.received[correlation_id] = (record.timestamp / 1000, time.time())
+        super()._on_record(record)
+
+
+STAGES = ("request_to_reply_sent", "reply_sent_to_received", "decode")
+STAGE_LABELS = ("  of which: request sent to reply sent by the worker",
+                "  of which: reply sent to received by the client",
+                "  of which: reply decoded by the client")
+
+
+async def through_broker(client: StagedReportClient, report: str, body: dict, expected: int,
                          requesters: int, total: int) -> dict:
     latencies: list[float] = []
+    stages: list[tuple[float, float, float]] = []
     wrong = 0
 
     async def requester(count: int) -> None:
         nonlocal wrong
         for _ in range(count):
-            started = now()
-            reply = await client.request(report, body, timeout=30)
+            started, sent_at = now(), time.time()
+            correlation_id, future = await client.send(report, body)
+            reply = await client.reply_of(correlation_id, future, 30)
             latencies.append((now() - started) * 1000)
+            decoded_at = time.time()
+            stamped, received = client.received.pop(correlation_id, (None, None))
+            if stamped is not None:
+                stages.append((stamped - sent_at, received - stamped, decoded_at - received))
             if reply.get("status") != 200 or items_of(reply["data"]) != expected:
                 wrong += 1
             # Freed here, not by the next iteration's assignment: a full report is ~60,000
@@ -245,7 +292,9 @@ async def through_broker(client: ReportClient, report: str, body: dict, expected
     return {**percentiles(latencies), "requesters": requesters,
             "requests_per_s": round(len(latencies) / elapsed, 1), "wrong_replies": wrong,
             "client_full_collections": len(pauses.full_ms),
-            "client_full_collection_max_ms": round(max(pauses.full_ms, default=0.0), 1)}
+            "client_full_collection_max_ms": round(max(pauses.full_ms, default=0.0), 1),
+            "stages": {name: percentiles([stage[i] * 1000 for stage in stages])
+                       for i, name in enumerate(STAGES)}}
 
 
 async def reply_transport(settings, value: bytes, total: int) -> dict:
@@ -253,22 +302,15 @@ async def reply_transport(settings, value: bytes, total: int) -> dict:
     the other, by plain aiokafka clients, and decoded as the client decodes a reply."""
     topic = settings.topic("bench-reply-transport")
     await create_topics(settings, [topic])
-    codec = settings.compression
     producer = AIOKafkaProducer(bootstrap_servers=settings.bootstrap_servers, linger_ms=0,
-                                compression_type=None if codec == "none" else codec,
-                                max_request_size=16 * 1024 * 1024)
-    consumer = AIOKafkaConsumer(
-        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
-        fetch_max_wait_ms=REPLY_FETCH_MAX_WAIT_MS[settings.broker_profile],
-        max_partition_fetch_bytes=8 * 1024 * 1024)
+                                compression_type=settings.compression_type,
+                                max_request_size=16 * 1024 * 1024,
+                                **settings.security.aiokafka_kwargs())
+    consumer = reply_consumer(settings)
     await producer.start()
     await consumer.start()
     try:
-        partitions = [TopicPartition(topic, p) for p in range(settings.partitions)]
-        consumer.assign(partitions)
-        await consumer.seek_to_end(*partitions)
-        for tp in partitions:
-            await consumer.position(tp)
+        await assign_at_end(consumer, topic)
 
         async def one() -> tuple[float, float, float]:
             started = now()
@@ -316,7 +358,7 @@ async def main() -> int:
                 "empty": ("categorization", full_range_request(EMPTY_CONSUMER))}
 
     log("in-process baseline")
-    local = in_process(events, requests, args.requests)
+    local, full_reply = in_process(events, requests, args.requests, keep_reply_of="full")
     expected = {shape: figures["items"] for shape, figures in local.items()}
 
     results: dict[str, dict] = {}
@@ -327,7 +369,7 @@ async def main() -> int:
         await prepare_topics(settings)
         worker = env.worker(prefix, settings.app_id, name="worker")
         worker.start()
-        async with ReportClient(settings) as client:
+        async with StagedReportClient(settings) as client:
             await wait_serving(client, worker, timeout=90)
             await produce(settings, encode(events))
             await wait_for_count(client, CONSUMER, args.transactions, 120, worker=worker)
@@ -344,8 +386,7 @@ async def main() -> int:
                     results[f"{shape}/{requesters}"] = await through_broker(
                         client, report, body, expected[shape], requesters, args.requests)
             log(f"full report's reply bytes through the broker, no worker: {args.requests}")
-            transport = await reply_transport(settings, local["full"]["reply_value"],
-                                              args.requests)
+            transport = await reply_transport(settings, full_reply, args.requests)
         worker.stop()
 
     print(f"\nReport latency (ms): one consumer with {args.transactions:,} "
@@ -362,6 +403,11 @@ async def main() -> int:
                          r["p50"], r["p90"], r["p99"], r["max"], r["requests_per_s"],
                          f"{r['client_full_collections']} "
                          f"({r['client_full_collection_max_ms']})"])
+            if requesters == 1:
+                for stage, stage_label in zip(STAGES, STAGE_LABELS, strict=True):
+                    t = r["stages"][stage]
+                    rows.append([stage_label, *(t.get(k, "") for k in ("p50", "p90", "p99", "max")),
+                                 "", ""])
         base = local[shape]
         rows.append(["  baseline in process: the report build (DictStore)",
                      base["build_report"]["p50"], base["build_report"]["p90"],
@@ -407,9 +453,7 @@ async def main() -> int:
         print(f"WRONG REPLIES: {wrong}")
     write_json(args.json, {"benchmark": "latency", "transactions": args.transactions,
                            "requests": args.requests, "heap_frozen": not args.no_freeze, "through_broker": results,
-                           "in_process": {shape: {k: v for k, v in figures.items()
-                                                  if k != "reply_value"}
-                                          for shape, figures in local.items()},
+                           "in_process": local,
                            "reply_transport": transport, "target_p99_ms": TARGET_P99_MS,
                            "target_met_full": full_p99 < TARGET_P99_MS,
                            "target_met_page": page_p99 < TARGET_P99_MS,

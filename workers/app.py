@@ -71,8 +71,7 @@ def output_settings(settings: Settings) -> dict[str, Any]:
     records; table changelogs go uncompressed, see workers/transport.py). JSON compresses about
     five to one with snappy: a 2,000-transaction reply of 1.2 MB took ~13 ms from producer to
     consumer on the embedded broker, ~8 ms compressed (bench/README.md)."""
-    codec = settings.compression
-    return {"producer_compression_type": None if codec == "none" else codec}
+    return {"producer_compression_type": settings.compression_type}
 
 
 app = faust.App(settings.app_id, **faust_settings(settings), **output_settings(settings))

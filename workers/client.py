@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from workers.settings import Settings
 
@@ -97,6 +97,42 @@ class RequestTimeout(TimeoutError):
 #: soon as data arrives, so this only bounds idle polling there; the embedded broker holds a
 #: fetch for most of it (BROKER-NOTES.md), so there it is a floor under every reply's latency.
 REPLY_FETCH_MAX_WAIT_MS = {"kafka": 20, "embedded": 5}
+#: The largest reply a fetch brings in one piece (a 2,000-transaction report is ~1.7 MB).
+REPLY_MAX_PARTITION_FETCH_BYTES = 8 * 1024 * 1024
+
+
+def reply_consumer(settings: Settings) -> AIOKafkaConsumer:
+    """A consumer without a group, configured as replies are read: no commits, the profile's
+    fetch wait, fetches large enough for a whole report."""
+    return AIOKafkaConsumer(
+        bootstrap_servers=settings.bootstrap_servers, enable_auto_commit=False,
+        fetch_max_wait_ms=REPLY_FETCH_MAX_WAIT_MS[settings.broker_profile],
+        max_partition_fetch_bytes=REPLY_MAX_PARTITION_FETCH_BYTES,
+        **settings.security.aiokafka_kwargs())
+
+
+async def assign_at_end(consumer: AIOKafkaConsumer, topic: str,
+                        timeout: float = 5.0) -> list[TopicPartition]:
+    """Assign every partition of `topic` to a started consumer, positioned at its end.
+
+    Waits up to `timeout` seconds for the topic's metadata (a topic created a moment ago may
+    not be in it yet). Positions are resolved before returning, so that no record written
+    after the call is missed.
+    """
+    partitions = consumer.partitions_for_topic(topic)
+    deadline = time.monotonic() + timeout
+    while not partitions and time.monotonic() < deadline:
+        await asyncio.sleep(0.1)
+        await consumer._client.force_metadata_update()
+        partitions = consumer.partitions_for_topic(topic)
+    if not partitions:
+        raise RuntimeError(f"topic {topic} does not exist")
+    tps = [TopicPartition(topic, p) for p in sorted(partitions)]
+    consumer.assign(tps)
+    await consumer.seek_to_end(*tps)
+    for tp in tps:
+        await consumer.position(tp)
+    return tps
 
 
 def decode_reply(value: bytes) -> Any:
@@ -141,25 +177,9 @@ class ReportClient:
         self._producer = AIOKafkaProducer(bootstrap_servers=self.settings.bootstrap_servers,
                                           linger_ms=0, **security)
         await self._producer.start()
-        self._consumer = AIOKafkaConsumer(
-            bootstrap_servers=self.settings.bootstrap_servers, enable_auto_commit=False,
-            fetch_max_wait_ms=REPLY_FETCH_MAX_WAIT_MS[self.settings.broker_profile],
-            max_partition_fetch_bytes=8 * 1024 * 1024, **security)
+        self._consumer = reply_consumer(self.settings)
         await self._consumer.start()
-        partitions = self._consumer.partitions_for_topic(self.reply_topic)
-        for _ in range(50):
-            if partitions:
-                break
-            await asyncio.sleep(0.1)
-            await self._consumer._client.force_metadata_update()
-            partitions = self._consumer.partitions_for_topic(self.reply_topic)
-        if not partitions:
-            raise RuntimeError(f"reply topic {self.reply_topic} does not exist")
-        tps = [TopicPartition(self.reply_topic, p) for p in sorted(partitions)]
-        self._consumer.assign(tps)
-        await self._consumer.seek_to_end(*tps)
-        for tp in tps:  # resolve positions now, so no reply sent after start() is missed
-            await self._consumer.position(tp)
+        await assign_at_end(self._consumer, self.reply_topic)
         self._listener = asyncio.create_task(self._listen())
         return self
 
@@ -168,7 +188,10 @@ class ReportClient:
             batches = await self._consumer.getmany(timeout_ms=200)
             for records in batches.values():
                 for record in records:
-                    self._on_reply(record.key, record.value)
+                    self._on_record(record)
+
+    def _on_record(self, record: ConsumerRecord) -> None:
+        self._on_reply(record.key, record.value)
 
     def _on_reply(self, key: bytes | None, value: bytes | None) -> None:
         if key is not None:

@@ -152,6 +152,11 @@ class Settings:
     security: KafkaSecurity = field(default_factory=KafkaSecurity)
     configs: ReportConfigSettings = field(default_factory=ReportConfigSettings)
 
+    @property
+    def compression_type(self) -> str | None:
+        """INSIGHTS_COMPRESSION as Kafka clients take it (None: uncompressed batches)."""
+        return None if self.compression == "none" else self.compression
+
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Settings:
         env = dict(os.environ if env is None else env)
