@@ -259,10 +259,10 @@ class StagedReportClient(ReportClient):
         super()._on_record(record)
 
 
-STAGES = ("request_to_reply_sent", "reply_sent_to_received", "decode")
-STAGE_LABELS = ("  of which: request sent to reply sent by the worker",
-                "  of which: reply sent to received by the client",
-                "  of which: reply decoded by the client")
+#: The stages of a request (through_broker) and their rows' labels.
+STAGES = {"request_to_reply_sent": "  of which: request sent to reply sent by the worker",
+          "reply_sent_to_received": "  of which: reply sent to received by the client",
+          "decode": "  of which: reply decoded by the client"}
 
 
 async def through_broker(client: StagedReportClient, report: str, body: dict, expected: int,
@@ -343,6 +343,11 @@ async def reply_transport(settings, value: bytes, total: int) -> dict:
             for i, part in enumerate(parts)}
 
 
+def percentile_row(label: str, figures: dict[str, float]) -> list:
+    """A table row of percentiles (empty cells when there were no samples)."""
+    return [label, *(figures.get(k, "") for k in ("p50", "p90", "p99", "max")), "", ""]
+
+
 async def main() -> int:
     parser = arg_parser(__doc__.split("\n\n")[0])
     parser.add_argument("--requests", type=int, default=300)
@@ -410,28 +415,20 @@ async def main() -> int:
                          f"{r['client_full_collections']} "
                          f"({r['client_full_collection_max_ms']})"])
             if requesters == 1:
-                for stage, stage_label in zip(STAGES, STAGE_LABELS, strict=True):
-                    t = r["stages"][stage]
-                    rows.append([stage_label, *(t.get(k, "") for k in ("p50", "p90", "p99", "max")),
-                                 "", ""])
+                rows.extend(percentile_row(label, r["stages"][stage])
+                            for stage, label in STAGES.items())
         base = local[shape]
-        rows.append(["  baseline in process: the report build (DictStore)",
-                     base["build_report"]["p50"], base["build_report"]["p90"],
-                     base["build_report"]["p99"], base["build_report"]["max"], "", ""])
-        rows.append(["  in process: answer + reply JSON (DictStore)",
-                     base["answer_and_dumps"]["p50"], base["answer_and_dumps"]["p90"],
-                     base["answer_and_dumps"]["p99"], base["answer_and_dumps"]["max"], "", ""])
-        rows.append(["  in process: answer + reply JSON (RocksDB store)",
-                     base["answer_and_dumps_rocksdb"]["p50"],
-                     base["answer_and_dumps_rocksdb"]["p90"],
-                     base["answer_and_dumps_rocksdb"]["p99"],
-                     base["answer_and_dumps_rocksdb"]["max"], "", ""])
+        rows.append(percentile_row("  baseline in process: the report build (DictStore)",
+                                   base["build_report"]))
+        rows.append(percentile_row("  in process: answer + reply JSON (DictStore)",
+                                   base["answer_and_dumps"]))
+        rows.append(percentile_row("  in process: answer + reply JSON (RocksDB store)",
+                                   base["answer_and_dumps_rocksdb"]))
     for part, label in (("total", "full's reply bytes through the broker, no worker"),
                         ("produce_and_ack", "  of which: produce (acks=all)"),
                         ("ack_to_fetched", "  of which: ack to fetched by the consumer"),
                         ("decode", "  of which: decoded as the client does")):
-        t = transport[part]
-        rows.append([label, t["p50"], t["p90"], t["p99"], t["max"], "", ""])
+        rows.append(percentile_row(label, transport[part]))
     print(table(rows, ["", "p50", "p90", "p99", "max", "req/s", "client full GCs (max ms)"]))
     print("\n20 requesters = 20 coroutines sharing one ReportClient (one producer, one reply "
           "consumer), each waiting for its reply before sending the next.")

@@ -191,9 +191,8 @@ class ReportClient:
                     self._on_record(record)
 
     def _on_record(self, record: ConsumerRecord) -> None:
-        self._on_reply(record.key, record.value)
-
-    def _on_reply(self, key: bytes | None, value: bytes | None) -> None:
+        """Resolve the future of the reply in `record`, if it is one of this client's."""
+        key, value = record.key, record.value
         if key is not None:
             future = self._futures.get(key.decode(errors="replace"))
             if future is None or future.done():
