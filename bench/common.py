@@ -140,6 +140,60 @@ def table(rows: list[list[Any]], header: list[str]) -> str:
     return "\n".join(lines)
 
 
+def process_cpu_seconds(pid: int) -> float | None:
+    """User + system CPU time a process has used so far (Linux /proc), None where unreadable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuMeter:
+    """CPU time of named processes over a stretch of a benchmark, less what they use idle.
+
+    On a two-core machine the broker, the worker and the client share the cores, so their CPU
+    per request is a steadier figure than latency, which moves with the host's speed. Idle
+    use (each consumer polling with its fetch wait) is measured first and subtracted: what
+    remains is the work a request adds. The broker's figure can come out negative: while a
+    request's work holds the consumers, fewer idle fetches reach it.
+    """
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self.pids = pids
+        self.idle_cores: dict[str, float] = {}
+        self._started: dict[str, float | None] = {}
+        self._started_at = 0.0
+
+    def _now(self) -> dict[str, float | None]:
+        return {name: process_cpu_seconds(pid) for name, pid in self.pids.items()}
+
+    async def measure_idle(self, seconds: float = 5.0) -> dict[str, float]:
+        """Cores each process uses while nothing is asked of it."""
+        before, started = self._now(), time.monotonic()
+        await asyncio.sleep(seconds)
+        elapsed = time.monotonic() - started
+        self.idle_cores = {name: round((after - before[name]) / elapsed, 3)
+                           for name, after in self._now().items()
+                           if after is not None and before[name] is not None}
+        return self.idle_cores
+
+    def start(self) -> None:
+        self._started, self._started_at = self._now(), time.monotonic()
+
+    def per_unit_ms(self, units: int) -> dict[str, float]:
+        """CPU ms per unit of work (a request) since start(), above each process's idle use."""
+        elapsed = time.monotonic() - self._started_at
+        out = {}
+        for name, after in self._now().items():
+            before = self._started.get(name)
+            if after is None or before is None or name not in self.idle_cores:
+                continue
+            busy = after - before - self.idle_cores[name] * elapsed
+            out[name] = round(busy / max(units, 1) * 1000, 2)
+        return out
+
+
 # ---- broker, settings, workers -------------------------------------------------------------
 
 class BenchEnv:

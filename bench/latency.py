@@ -35,6 +35,10 @@ Method (one worker, RocksDB tables, embedded broker):
    (`reports.answer`: envelope and body validation, report, plus orjson of the reply) over the
    DictStore, and the same over a RocksDB store (rocksdict, orjson values) like the worker's
    table. Broker round trip ~= worker p50 - in-process `answer` p50 over RocksDB.
+   CPU per request of each row, for the worker, the broker and this process (the client):
+   their CPU time (Linux /proc) over the row, less their idle use measured for 5 s before
+   the first row, divided by the requests. Latency on this shared machine moves with the
+   host's speed from one run to the next; these figures say where the work is.
 5. Baseline through the same broker, without the worker: the full report's reply bytes sent
    by a plain aiokafka producer (the service's compression, acks=all) to a topic of this
    benchmark and read by a plain consumer with the reply consumer's settings, then decoded as
@@ -47,6 +51,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 import sys
 import tempfile
 import time
@@ -59,6 +64,7 @@ import orjson  # noqa: E402
 from aiokafka import AIOKafkaProducer, ConsumerRecord  # noqa: E402
 from common import (  # noqa: E402
     BenchEnv,
+    CpuMeter,
     TemplatePool,
     arg_parser,
     create_topics,
@@ -266,7 +272,7 @@ STAGES = {"request_to_reply_sent": "  of which: request sent to reply sent by th
 
 
 async def through_broker(client: StagedReportClient, report: str, body: dict, expected: int,
-                         requesters: int, total: int) -> dict:
+                         requesters: int, total: int, cpu: CpuMeter | None = None) -> dict:
     latencies: list[float] = []
     stages: list[tuple[float, float, float]] = []
     wrong = 0
@@ -291,14 +297,18 @@ async def through_broker(client: StagedReportClient, report: str, body: dict, ex
 
     per = total // requesters
     started = now()
+    if cpu is not None:
+        cpu.start()
     with CollectorPauses() as pauses:
         await asyncio.wait_for(asyncio.gather(*(requester(per) for _ in range(requesters))),
                                300)
     elapsed = now() - started
+    cpu_ms = cpu.per_unit_ms(len(latencies)) if cpu is not None else {}
     return {**percentiles(latencies), "requesters": requesters,
             "requests_per_s": round(len(latencies) / elapsed, 1), "wrong_replies": wrong,
             "client_full_collections": len(pauses.full_ms),
             "client_full_collection_max_ms": round(max(pauses.full_ms, default=0.0), 1),
+            "cpu_ms_per_request_above_idle": cpu_ms,
             "stages": {name: percentiles([stage[i] * 1000 for stage in stages])
                        for i, name in enumerate(STAGES)}}
 
@@ -384,6 +394,10 @@ async def main() -> int:
             await wait_serving(client, worker, timeout=90)
             await produce(settings, encode(events))
             await wait_for_count(client, CONSUMER, args.transactions, 120, worker=worker)
+            cpu = CpuMeter({"worker": worker.process.pid, "broker": env.broker.process.pid,
+                            "client": os.getpid()})
+            log("idle CPU of the broker, the worker and this client: 5 s")
+            idle_cores = await cpu.measure_idle(5.0)
             if not args.no_freeze:
                 # What this process holds before measuring (the service's modules, the events,
                 # the in-process baselines) is not the client's work: out of the collector's
@@ -395,7 +409,7 @@ async def main() -> int:
                 for requesters in (1, 20):
                     log(f"{shape}: {requesters} requester(s), {args.requests} requests")
                     results[f"{shape}/{requesters}"] = await through_broker(
-                        client, report, body, expected[shape], requesters, args.requests)
+                        client, report, body, expected[shape], requesters, args.requests, cpu)
             log(f"full report's reply bytes through the broker, no worker: {args.requests}")
             transport = await reply_transport(settings, full_reply, args.requests)
         worker.stop()
@@ -432,6 +446,12 @@ async def main() -> int:
     print(table(rows, ["", "p50", "p90", "p99", "max", "req/s", "client full GCs (max ms)"]))
     print("\n20 requesters = 20 coroutines sharing one ReportClient (one producer, one reply "
           "consumer), each waiting for its reply before sending the next.")
+    print("\nCPU per request above idle (ms; idle use in cores: "
+          + ", ".join(f"{name} {cores}" for name, cores in idle_cores.items()) + ")")
+    cpu_rows = [[name] + [results[name]["cpu_ms_per_request_above_idle"].get(process, "-")
+                          for process in ("worker", "broker", "client")]
+                for name in results]
+    print(table(cpu_rows, ["row", "worker", "broker", "client"]))
     for shape in requests:
         one = results[f"{shape}/1"]
         base = local[shape]["build_report"]
@@ -455,7 +475,8 @@ async def main() -> int:
     if wrong:
         print(f"WRONG REPLIES: {wrong}")
     write_json(args.json, {"benchmark": "latency", "transactions": args.transactions,
-                           "requests": args.requests, "heap_frozen": not args.no_freeze, "through_broker": results,
+                           "requests": args.requests, "heap_frozen": not args.no_freeze,
+                           "idle_cores": idle_cores, "through_broker": results,
                            "in_process": local,
                            "reply_transport": transport, "target_p99_ms": TARGET_P99_MS,
                            "target_met_full": full_p99 < TARGET_P99_MS,
