@@ -10,7 +10,8 @@ of the checks is deliberate:
 4. authorization (403): scope and account;
 5. a correlation id already used for a different command is a 409; the same command with
    another token (a client's retry) gets the remembered reply;
-6. the operation (200, 404, 409), whose reply is remembered.
+6. the operation (200, 404, 409), whose reply is remembered: a change's in the same write as
+   the change (ConfigRegistry), so that a crash cannot keep one without the other.
 
 Replies of 1-4 change nothing and are not remembered: sending the same record again gives the
 same answer (unless the token expired in between).
@@ -38,7 +39,7 @@ from workers.domain.authorization import (
     unauthorized,
 )
 from workers.domain.errors import FieldError, ReportError
-from workers.domain.report_configs import ConfigRegistry, digest, fingerprint
+from workers.domain.report_configs import ConfigRegistry, Receipt, digest, fingerprint
 from workers.reports import Peeked
 from workers.rpc import error_reply, field_errors, invalid_request, ok_reply
 from workers.settings import ReportConfigSettings
@@ -51,6 +52,7 @@ CONFIG_FIELD_ORDER = ("dataType", "name", "language", "schedule", "reportFilters
                       "contentTypes", "emails")
 NEEDS_CONFIG = frozenset({"create", "update"})
 NEEDS_ID = frozenset({"update", "get", "delete"})
+READS = frozenset({"get", "list"})
 
 
 def verifier_from(settings: ReportConfigSettings):
@@ -181,27 +183,33 @@ class ConfigCommands:
                                   "already used for a different command",
                                   [FieldError("correlation_id", "already used")])
             return remembered["reply"]
+        receipt = Receipt(command.correlation_id, asked, digest(authorization),
+                          reply_of=lambda data: ok_reply(command.correlation_id, data))
         try:
-            reply = ok_reply(command.correlation_id, self._execute(command, principal.subject))
+            reply = ok_reply(command.correlation_id, self._execute(command, principal.subject,
+                                                                   receipt))
         except ReportError as error:
             if error.status not in (404, 409):
                 raise
             reply = error_reply(command.correlation_id, error)
-        self.registry.remember(command.aid, command.correlation_id, asked,
-                               digest(authorization), reply)
+        if reply["status"] != 200 or command.operation in READS:
+            # Nothing changed, so nothing remembered it yet.
+            self.registry.remember(command.aid, command.correlation_id, asked,
+                                   receipt.authorization, reply)
         return reply
 
-    def _execute(self, command: ConfigCommand, subject: str) -> Any:
+    def _execute(self, command: ConfigCommand, subject: str, receipt: Receipt) -> Any:
         registry, aid = self.registry, command.aid
         if command.operation == "create":
-            return registry.create(aid, stored_config(command), subject, self.clock.now())
+            return registry.create(aid, stored_config(command), subject, self.clock.now(),
+                                   receipt)
         if command.operation == "update":
             return registry.update(aid, command.id, stored_config(command), subject,
-                                   self.clock.now())
+                                   self.clock.now(), receipt)
         if command.operation == "get":
             return registry.get(aid, command.id)
         if command.operation == "delete":
-            return registry.delete(aid, command.id)
+            return registry.delete(aid, command.id, receipt)
         return registry.list(aid)
 
 

@@ -91,7 +91,9 @@ def test_create_get_list_update_delete():
     assert [c["id"] for c in service.send("list")["data"]] == [data["id"]]
     assert service.send("list", OTHER)["data"] == []
     service.send("delete", id=data["id"])
-    assert service.accounts == {}  # an account without configurations keeps no record
+    # An account without configurations keeps only the replies of its last changes.
+    assert service.accounts[AID]["configs"] == service.accounts[AID]["pending"] == []
+    assert len(service.accounts[AID]["changes"]) == 6  # two creates, two updates, two deletes
 
 
 @pytest.mark.parametrize("operation, fields", [
@@ -175,6 +177,45 @@ def test_a_command_delivered_twice_is_applied_once_with_the_same_reply():
     missing = service.send("get", id=first["data"]["id"], correlation_id="miss")
     service.send("create", config=DAILY)
     assert service.send("get", id=first["data"]["id"], correlation_id="miss") == missing
+
+
+def test_a_change_and_its_reply_are_one_write():
+    """After a crash the changelogs of the two stores can disagree; a change's reply travels
+    with the change, so a redelivered command gets its reply back whatever the replies store
+    lost, and is applied anew (once) when the change itself was lost."""
+    service = Service()
+    created = service.send("create", config=DAILY, correlation_id="create-1")
+    config_id = created["data"]["id"]
+    renamed = {**DAILY, "name": "Daily"}
+    updated = service.send("update", id=config_id, config=renamed, correlation_id="update-1")
+    assert service.replies == {}  # changes are remembered in the account's record only
+    assert service.send("create", config=DAILY, correlation_id="create-1") == created
+    assert service.send("update", id=config_id, config=renamed,
+                        correlation_id="update-1") == updated
+    assert [c["id"] for c in service.send("list")["data"]] == [config_id]
+
+    # The account's record lost (its changelog record never written): the command runs again.
+    service.accounts.clear()
+    rerun = service.send("create", config=DAILY, correlation_id="create-1")
+    assert rerun["status"] == 200 and rerun["data"]["id"] != config_id
+    assert len(service.send("list")["data"]) == 1
+
+
+def test_the_replies_of_changes_are_bounded_per_account():
+    service = Service(remembered_commands=2)
+    ids = [service.send("create", config={**DAILY, "schedule": schedule},
+                        correlation_id=f"c{index}")["data"]["id"]
+           for index, schedule in enumerate(("daily", "weekly", "monthly"))]
+    assert [c["correlation_id"] for c in service.accounts[AID]["changes"]] == ["c1", "c2"]
+    # c0 is forgotten: sent again, it runs again and finds its own configuration.
+    again = service.send("create", config=DAILY, correlation_id="c0")
+    assert again["status"] == 409 and ids[0] in again["error"]["message"]
+    # Deleting the last configuration keeps the record for the replies it remembers.
+    for config_id in ids:
+        service.send("delete", id=config_id, correlation_id=f"d-{config_id}")
+    assert service.accounts[AID]["configs"] == []
+    deleted = service.send("delete", id=ids[-1], correlation_id=f"d-{ids[-1]}")
+    assert deleted["status"] == 200 and deleted["data"]["id"] == ids[-1]
 
 
 def test_a_correlation_id_reused_for_another_command_is_a_409():

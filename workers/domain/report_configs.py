@@ -3,12 +3,20 @@
 No Faust here. `accounts` holds one record per merchant account (`aid`):
 
     {"configs": [stored configuration, ... in creation order],
-     "pending": [report job, ...]}      # jobs being emitted (see `begin_jobs`)
+     "pending": [report job, ...],      # jobs being emitted (see `begin_jobs`)
+     "changes": [remembered command, ...]}  # the commands that changed the record, newest last
 
 A stored configuration is the validated configuration plus the seed's Persisted fields and a
-private `_schedule` ({"anchor", "last_run_at"}) that is never shown to clients. `replies`
-remembers the replies of the last `remembered_commands` executed commands of each account,
-under "<aid>\\x1f<correlation id>", and their order under "<aid>".
+private `_schedule` ({"anchor", "last_run_at"}) that is never shown to clients. A remembered
+command is {"correlation_id", "fingerprint", "authorization", "reply"}.
+
+The replies of the last `remembered_commands` commands that changed an account are kept in the
+account's record, written with the change itself: the change and the reply that reports it
+reach the changelog together or not at all, so a command delivered again after a crash finds
+either both (and gets the same reply) or neither (and is applied for the first time). Every
+other executed command (reads, 404s, 409s) changes nothing; `replies` remembers the replies of
+the last `remembered_commands` of them per account, under "<aid>\\x1f<correlation id>", and
+their order under "<aid>".
 """
 
 from __future__ import annotations
@@ -16,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
@@ -38,6 +47,22 @@ class RecordStore(Protocol):
     def get(self, key: str) -> dict | None: ...
     def set(self, key: str, value: dict) -> None: ...
     def delete(self, key: str) -> None: ...
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """An executed command as it is remembered: its correlation id, a fingerprint of what it
+    asked for, the digest of its authorization, and how its result becomes its reply."""
+
+    correlation_id: str
+    fingerprint: str
+    authorization: str
+    reply_of: Callable[[Any], dict[str, Any]]
+
+    def remembered(self, result: Any) -> dict[str, Any]:
+        """The remembered command, with the reply of `result`."""
+        return {"correlation_id": self.correlation_id, "fingerprint": self.fingerprint,
+                "authorization": self.authorization, "reply": self.reply_of(result)}
 
 
 def not_found(config_id: str) -> ReportError:
@@ -100,10 +125,10 @@ class ConfigRegistry:
     # --- reading ---------------------------------------------------------------------------
 
     def _record(self, aid: str) -> dict[str, Any]:
-        return self.accounts.get(aid) or {"configs": [], "pending": []}
+        return self.accounts.get(aid) or {"configs": [], "pending": [], "changes": []}
 
     def _write(self, aid: str, record: dict[str, Any]) -> None:
-        if record["configs"] or record["pending"]:
+        if record["configs"] or record["pending"] or record.get("changes"):
             self.accounts.set(aid, record)
         else:
             self.accounts.delete(aid)
@@ -145,8 +170,19 @@ class ConfigRegistry:
                                f"{stored['id']} (same dataType, schedule, language, "
                                "filters and content types)")
 
-    def create(self, aid: str, config: dict[str, Any], subject: str,
-               now: datetime) -> dict[str, Any]:
+    def _write_change(self, aid: str, record: dict[str, Any], receipt: Receipt | None,
+                      result: dict[str, Any]) -> dict[str, Any]:
+        """Write a changed record together with the reply of the command that changed it;
+        returns `result`."""
+        if receipt is not None:
+            changes = record.setdefault("changes", [])
+            changes.append(receipt.remembered(result))
+            del changes[:max(0, len(changes) - self.remembered_commands)]
+        self._write(aid, record)
+        return result
+
+    def create(self, aid: str, config: dict[str, Any], subject: str, now: datetime,
+               receipt: Receipt | None = None) -> dict[str, Any]:
         """Store a new configuration (409 when identical to another or over the bound)."""
         record = self._record(aid)
         if len(record["configs"]) >= self.max_configs:
@@ -157,11 +193,10 @@ class ConfigRegistry:
                   "created_by": subject, **config,
                   "_schedule": {"anchor": iso(now), "last_run_at": None}}
         record["configs"].append(stored)
-        self._write(aid, record)
-        return self.public(stored)
+        return self._write_change(aid, record, receipt, self.public(stored))
 
     def update(self, aid: str, config_id: str, config: dict[str, Any], subject: str,
-               now: datetime) -> dict[str, Any]:
+               now: datetime, receipt: Receipt | None = None) -> dict[str, Any]:
         """Replace a configuration; `id` and `created_*` stay. A new schedule starts now."""
         record = self._record(aid)
         index = self._find(record, config_id)
@@ -174,25 +209,30 @@ class ConfigRegistry:
         stored = {k: old[k] for k in ("id", "accountId", "created_at", "created_by")}
         stored.update(updated_at=iso(now), updated_by=subject, **config, _schedule=schedule)
         record["configs"][index] = stored
-        self._write(aid, record)
-        return self.public(stored)
+        return self._write_change(aid, record, receipt, self.public(stored))
 
-    def delete(self, aid: str, config_id: str) -> dict[str, Any]:
+    def delete(self, aid: str, config_id: str,
+               receipt: Receipt | None = None) -> dict[str, Any]:
         """Remove a configuration; returns it as it was (404 if unknown)."""
         record = self._record(aid)
         stored = record["configs"].pop(self._find(record, config_id))
-        self._write(aid, record)
-        return self.public(stored)
+        return self._write_change(aid, record, receipt, self.public(stored))
 
     # --- replies of executed commands ----------------------------------------------------------
 
     def remembered(self, aid: str, correlation_id: str) -> dict[str, Any] | None:
-        """{"fingerprint", "authorization", "reply"} of an executed command, if remembered."""
+        """{"fingerprint", "authorization", "reply"} of an executed command, if remembered:
+        a change's in the account's record, any other command's in `replies`."""
+        for change in self._record(aid).get("changes", ()):
+            if change["correlation_id"] == correlation_id:
+                return change
         return self.replies.get(f"{aid}{KEY_SEPARATOR}{correlation_id}")
 
     def remember(self, aid: str, correlation_id: str, command_fingerprint: str,
                  authorization_digest: str, reply: dict[str, Any]) -> None:
-        """Keep a reply; the oldest of the account's remembered replies beyond the bound goes."""
+        """Keep the reply of a command that changed nothing; the oldest of the account's
+        remembered replies beyond the bound goes. (A change's reply is written with the
+        change: the `receipt` of create, update and delete.)"""
         order = (self.replies.get(aid) or {"order": []})["order"]
         if correlation_id not in order:
             order.append(correlation_id)
